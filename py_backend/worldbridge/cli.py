@@ -1,0 +1,83 @@
+"""``worldbridge`` command line: serve, worker, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _serve_parser(sub) -> None:
+    p = sub.add_parser("serve", help="run the gRPC gateway and its render workers")
+    p.add_argument("--host", default="127.0.0.1", help="bind address (default loopback only)")
+    p.add_argument("--port", type=int, default=50051, help="TCP port; 0 picks a free one")
+    p.add_argument("--port-file", type=Path, help="write the bound port here once serving")
+    p.add_argument("--workers", type=int, default=1, help="local render worker processes")
+    p.add_argument("--worker-bind", default=None,
+                   help="ZeroMQ address for workers, e.g. tcp://0.0.0.0:5556 to accept "
+                        "`worldbridge worker` from other machines (needs --token)")
+    p.add_argument("--token", default=os.environ.get("WORLDBRIDGE_TOKEN"),
+                   help="shared token checked on every call (default $WORLDBRIDGE_TOKEN); "
+                        "required for a non-loopback --host")
+    p.add_argument("--tls-cert", type=Path, help="PEM certificate chain (enables TLS)")
+    p.add_argument("--tls-key", type=Path, help="PEM private key")
+    p.add_argument("--data-dir", type=Path, default=Path("recordings"),
+                   help="where recorded datasets are written")
+    p.add_argument("--max-message-mb", type=int, default=64, help="largest gRPC message, MiB")
+
+
+def _demo_parser(sub) -> None:
+    p = sub.add_parser("demo", help="start a server and the Panda3D engine client; write a preview")
+    p.add_argument("--out", type=Path, default=Path("out/preview.png"))
+    p.add_argument("--video", type=Path, default=None, help="also write an mp4")
+    p.add_argument("--frames", type=int, default=48)
+    p.add_argument("--size", type=int, default=512)
+    p.add_argument("--generator", default="anchor")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="worldbridge", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _serve_parser(sub)
+    sub.add_parser("worker", help="run one render worker that connects to a gateway",
+                   add_help=False)
+    _demo_parser(sub)
+    args, rest = parser.parse_known_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if args.command == "worker":
+        from worldbridge.serving.worker import main as worker_main
+
+        return worker_main(rest)
+    if rest:
+        parser.error(f"unrecognised arguments: {' '.join(rest)}")
+    if args.command == "serve":
+        from worldbridge.serving import InsecureBindError, ServerConfig, ServerLimits, serve
+
+        cfg = ServerConfig(host=args.host, port=args.port, workers=args.workers,
+                           worker_bind=args.worker_bind, token=args.token, tls_cert=args.tls_cert,
+                           tls_key=args.tls_key, data_dir=args.data_dir,
+                           limits=ServerLimits(max_message_bytes=args.max_message_mb * 1024 * 1024))
+        try:
+            asyncio.run(serve(cfg, args.port_file))
+        except InsecureBindError as e:
+            print(f"worldbridge serve: {e}", file=sys.stderr)
+            return 2
+        return 0
+    if args.command == "demo":
+        from worldbridge.demo import run_demo
+
+        run_demo(out=args.out, video=args.video, frames=args.frames, size=args.size,
+                 generator=args.generator)
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

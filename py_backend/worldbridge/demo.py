@@ -1,0 +1,79 @@
+"""``worldbridge demo``: start a local server, run the Panda3D engine client, write a preview.
+
+The engine client is ``examples/panda3d_engine.py`` of a source checkout (Panda3D renders
+the ``models/environment`` asset offscreen on Mesa's EGL, sends poses with ground-truth
+depth, and writes ``engine view | returned frame`` strips).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+__all__ = ["run_demo", "start_server_process", "find_engine_example"]
+
+
+def find_engine_example() -> Path:
+    """Path of ``examples/panda3d_engine.py`` in the source checkout.
+
+    Raises:
+        FileNotFoundError: not running from a checkout.
+    """
+    path = Path(__file__).resolve().parents[2] / "examples" / "panda3d_engine.py"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: the demo runs from a source checkout of "
+                                "WorldBridge (git clone, then pip install -e .)")
+    return path
+
+
+def start_server_process(extra_args: list[str] | None = None, timeout_s: float = 120.0
+                         ) -> tuple[subprocess.Popen, int]:
+    """Start ``worldbridge serve --port 0`` in a subprocess and wait for its port.
+
+    Returns:
+        ``(process, port)``.
+
+    Raises:
+        RuntimeError: the server exited or did not report a port in ``timeout_s``.
+    """
+    port_file = Path(tempfile.mkdtemp(prefix="worldbridge-demo-")) / "port"
+    cmd = [sys.executable, "-m", "worldbridge.cli", "serve", "--port", "0", "--port-file",
+           str(port_file), *(extra_args or [])]
+    proc = subprocess.Popen(cmd, env=os.environ.copy())
+    deadline = time.monotonic() + timeout_s
+    while not port_file.exists():
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode} before serving")
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"server did not start in {timeout_s} s")
+        time.sleep(0.05)
+    return proc, int(port_file.read_text())
+
+
+def run_demo(out: Path, video: Path | None = None, frames: int = 48, size: int = 512,
+             generator: str = "anchor") -> dict:
+    """Run the demo end to end; returns the engine client's stats (fps, latency)."""
+    path = find_engine_example()
+    spec = importlib.util.spec_from_file_location("panda3d_engine", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    data_dir = Path(tempfile.mkdtemp(prefix="worldbridge-demo-data-"))
+    proc, port = start_server_process(["--data-dir", str(data_dir)])
+    try:
+        argv = ["--server", f"127.0.0.1:{port}", "--frames", str(frames), "--size", str(size),
+                "--out", str(out), "--generator", generator]
+        if video is not None:
+            argv += ["--video", str(video)]
+        return module.main(argv)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()

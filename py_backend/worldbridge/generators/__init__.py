@@ -1,0 +1,13 @@
+"""Frame generators: the slot between the anchor render and the texture."""
+
+from worldbridge.generators.anchor import AnchorGenerator, fill_holes
+from worldbridge.generators.base import FrameGenerator, GenerationContext, pose_seed
+from worldbridge.generators.registry import (
+    DEFAULT_GENERATOR,
+    GENERATORS,
+    UnknownGeneratorError,
+    create_generator,
+)
+
+__all__ = ["AnchorGenerator", "fill_holes", "FrameGenerator", "GenerationContext", "pose_seed",
+           "DEFAULT_GENERATOR", "GENERATORS", "UnknownGeneratorError", "create_generator"]

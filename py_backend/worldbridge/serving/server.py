@@ -1,0 +1,186 @@
+"""Build and run the gateway: grpc.aio server, workers, health, reflection, security.
+
+``worldbridge serve`` calls :func:`serve`; tests and the demo use :class:`Gateway`
+directly (``async with Gateway(config) as gw: gw.port``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import signal
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
+from grpc_reflection.v1alpha import reflection
+
+from worldbridge.serving.auth import TokenInterceptor
+from worldbridge.serving.limits import ServerLimits
+from worldbridge.serving.servicer import WorldBridgeServicer
+from worldbridge.serving.worker_pool import WorkerPool
+from worldbridge.v1 import service_pb2, service_pb2_grpc
+
+__all__ = ["ServerConfig", "Gateway", "serve", "SERVICE_NAME", "worker_health_name",
+           "InsecureBindError"]
+
+log = logging.getLogger("worldbridge.gateway")
+SERVICE_NAME = service_pb2.DESCRIPTOR.services_by_name["WorldBridge"].full_name
+
+
+def worker_health_name(worker_id: str) -> str:
+    """Health-check service name of one worker: ``worldbridge.worker.<id>``."""
+    return f"worldbridge.worker.{worker_id}"
+
+
+class InsecureBindError(ValueError):
+    """Binding a non-loopback address without a token."""
+
+
+@dataclass
+class ServerConfig:
+    """Gateway settings.
+
+    Attributes:
+        host: address to bind; anything but loopback requires ``token``.
+        port: TCP port; 0 picks a free one (see :attr:`Gateway.port`).
+        workers: local render worker processes.
+        worker_bind: ZeroMQ address for workers (``tcp://0.0.0.0:5556`` to accept workers from
+            other machines; they then need the token). None = private ipc socket.
+        token: shared secret checked on every call (and presented by remote workers).
+        tls_cert, tls_key: PEM files; both set = TLS.
+        data_dir: where recordings go.
+        limits: explicit size limits.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 50051
+    workers: int = 1
+    worker_bind: str | None = None
+    token: str | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    data_dir: Path = Path("recordings")
+    limits: ServerLimits = field(default_factory=ServerLimits)
+    heartbeat_timeout_s: float = 5.0
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class Gateway:
+    """The running gateway: gRPC server + worker pool.
+
+    Raises (from ``start``):
+        InsecureBindError: non-loopback host without a token, or a remote worker bind
+            without a token.
+        ValueError: only one of tls_cert / tls_key.
+    """
+
+    def __init__(self, config: ServerConfig):
+        self.config = config
+        self.port: int | None = None
+        self.health = HealthServicer()
+        self.pool: WorkerPool | None = None
+        self.servicer: WorldBridgeServicer | None = None
+        self.server: grpc.aio.Server | None = None
+
+    async def start(self) -> "Gateway":
+        cfg = self.config
+        if not _is_loopback(cfg.host) and not cfg.token:
+            raise InsecureBindError(f"binding {cfg.host} exposes the server beyond this machine: "
+                                    "set a token (--token or WORLDBRIDGE_TOKEN)")
+        if cfg.worker_bind and cfg.worker_bind.startswith("tcp://") and not cfg.token:
+            host = cfg.worker_bind[len("tcp://"):].rsplit(":", 1)[0]
+            if not _is_loopback(host):
+                raise InsecureBindError(f"accepting workers on {cfg.worker_bind} needs a token")
+        if bool(cfg.tls_cert) != bool(cfg.tls_key):
+            raise ValueError("TLS needs both --tls-cert and --tls-key")
+        self.pool = WorkerPool(cfg.worker_bind, cfg.workers, cfg.token,
+                               on_worker_down=self._worker_down, on_worker_up=self._worker_up,
+                               heartbeat_timeout_s=cfg.heartbeat_timeout_s)
+        self.servicer = WorldBridgeServicer(self.pool, cfg.data_dir, cfg.limits)
+        await self.health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.NOT_SERVING)
+        await self.health.set("", health_pb2.HealthCheckResponse.NOT_SERVING)
+        size = cfg.limits.max_message_bytes
+        self.server = grpc.aio.server(
+            interceptors=[TokenInterceptor(cfg.token)] if cfg.token else None,
+            options=[("grpc.max_receive_message_length", size),
+                     ("grpc.max_send_message_length", size),
+                     ("grpc.so_reuseport", 0)])
+        service_pb2_grpc.add_WorldBridgeServicer_to_server(self.servicer, self.server)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        reflection.enable_server_reflection(
+            (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+             reflection.SERVICE_NAME), self.server)
+        address = f"{cfg.host}:{cfg.port}" if ":" not in cfg.host else f"[{cfg.host}]:{cfg.port}"
+        if cfg.tls_cert:
+            creds = grpc.ssl_server_credentials([(Path(cfg.tls_key).read_bytes(),
+                                                  Path(cfg.tls_cert).read_bytes())])
+            self.port = self.server.add_secure_port(address, creds)
+        else:
+            self.port = self.server.add_insecure_port(address)
+        if self.port == 0:
+            raise OSError(f"could not bind {address}")
+        await self.pool.start()
+        await self.server.start()
+        log.info("WorldBridge gateway on %s:%d (%s), %d local worker(s), workers at %s",
+                 cfg.host, self.port, "TLS" if cfg.tls_cert else "plaintext", cfg.workers,
+                 self.pool.bind_address)
+        return self
+
+    async def _refresh_overall_health(self) -> None:
+        serving = any(w.serving for w in self.pool.workers.values())
+        status = health_pb2.HealthCheckResponse.SERVING if serving \
+            else health_pb2.HealthCheckResponse.NOT_SERVING
+        await self.health.set(SERVICE_NAME, status)
+        await self.health.set("", status)
+
+    async def _worker_up(self, worker_id: str) -> None:
+        await self.health.set(worker_health_name(worker_id), health_pb2.HealthCheckResponse.SERVING)
+        await self._refresh_overall_health()
+
+    async def _worker_down(self, worker_id: str) -> None:
+        await self.health.set(worker_health_name(worker_id), health_pb2.HealthCheckResponse.NOT_SERVING)
+        await self.servicer.worker_down(worker_id)
+        await self._refresh_overall_health()
+
+    async def stop(self, grace_s: float = 1.0) -> None:
+        if self.server is not None:
+            await self.health.enter_graceful_shutdown()
+            await self.server.stop(grace_s)
+        if self.pool is not None:
+            await self.pool.close()
+
+    async def __aenter__(self) -> "Gateway":
+        return await self.start()
+
+    async def __aexit__(self, *exc) -> None:
+        await self.stop()
+
+
+async def serve(config: ServerConfig, port_file: Path | None = None) -> None:
+    """Run the gateway until SIGINT/SIGTERM. Writes the bound port to ``port_file`` if given."""
+    gateway = Gateway(config)
+    await gateway.start()
+    if port_file is not None:
+        tmp = Path(str(port_file) + ".tmp")
+        tmp.write_text(str(gateway.port))
+        tmp.replace(port_file)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await gateway.stop()

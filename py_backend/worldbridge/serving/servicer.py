@@ -1,0 +1,365 @@
+"""The ``worldbridge.v1.WorldBridge`` gRPC servicer (grpc.aio, gateway process).
+
+It validates and converts every request (:mod:`worldbridge.serving.wire`), pins sessions to
+render workers (:mod:`worldbridge.serving.worker_pool`), applies newest-pose-wins pacing
+on frame streams and writes recordings to disk. It never runs PyTorch itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from pathlib import Path
+from typing import AsyncIterator
+
+import grpc
+
+from worldbridge import PROTOCOL_VERSION, __version__
+from worldbridge.generators import DEFAULT_GENERATOR, GENERATORS
+from worldbridge.geometry import Intrinsics
+from worldbridge.recording import DatasetExistsError, DatasetNameError, DatasetWriter
+from worldbridge.serving.limits import ServerLimits
+from worldbridge.serving.sessions import SessionRecord, SessionRegistry
+from worldbridge.serving.texture import RowOrder, TextureFormat
+from worldbridge.serving.wire import (
+    WireError,
+    check_hello,
+    parse_depth,
+    parse_intrinsics,
+    parse_pose,
+    parse_view,
+)
+from worldbridge.serving.worker_pool import WorkerError, WorkerPool, WorkerUnavailable
+from worldbridge.v1 import (
+    frames_pb2,
+    handshake_pb2,
+    image_pb2,
+    recording_pb2,
+    service_pb2_grpc,
+    session_pb2,
+)
+
+__all__ = ["WorldBridgeServicer", "CAPABILITIES"]
+
+log = logging.getLogger("worldbridge.gateway")
+
+CAPABILITIES = ("depth.float16", "depth.uint16_mm", "depth.ray_distance", "keyframes",
+                "recording", "texture.rgba8", "texture.bgra8", "texture.jpeg", "texture.png",
+                "texture.bottom_up", "pacing.newest_wins")
+
+
+class _Abort(Exception):
+    """Ends a stream with a status (session lost, worker gone)."""
+
+    def __init__(self, code: grpc.StatusCode, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _frame_error(req: frames_pb2.FrameRequest, code: grpc.StatusCode, message: str) -> frames_pb2.Frame:
+    return frames_pb2.Frame(sequence=req.sequence, client_timestamp_us=req.client_timestamp_us,
+                            error=frames_pb2.FrameError(code=code.value[0], message=message))
+
+
+class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
+    """Serves the WorldBridge service.
+
+    Args:
+        pool: the render workers (started).
+        data_dir: root folder for recorded datasets.
+        limits: explicit size limits.
+    """
+
+    def __init__(self, pool: WorkerPool, data_dir: Path, limits: ServerLimits):
+        self.pool = pool
+        self.data_dir = Path(data_dir)
+        self.limits = limits
+        self.sessions = SessionRegistry()
+
+    async def worker_down(self, worker_id: str) -> None:
+        """Pool callback: fail the sessions pinned to a dead worker."""
+        lost = self.sessions.mark_worker_lost(worker_id, f"render worker {worker_id} died")
+        if lost:
+            log.warning("%d session(s) lost with %s", len(lost), worker_id)
+
+    # ------------------------------------------------------------------ unary
+
+    def server_info(self, warnings: list[str] | None = None) -> handshake_pb2.ServerInfo:
+        lim = self.limits
+        return handshake_pb2.ServerInfo(
+            protocol=handshake_pb2.ProtocolVersion(major=PROTOCOL_VERSION[0], minor=PROTOCOL_VERSION[1]),
+            server_version=__version__,
+            capabilities=list(CAPABILITIES),
+            generators=[handshake_pb2.GeneratorInfo(
+                name=name, description=desc,
+                available=any(name in w.generators for w in self.pool.workers.values() if w.serving))
+                for name, (desc, _) in sorted(GENERATORS.items())],
+            limits=handshake_pb2.Limits(
+                max_message_bytes=lim.max_message_bytes, max_texture_width=lim.max_texture_side,
+                max_texture_height=lim.max_texture_side,
+                max_reference_views=lim.max_reference_views, max_sessions=lim.max_sessions),
+            workers=[handshake_pb2.WorkerStatus(worker_id=w.worker_id, serving=w.serving,
+                                                sessions=len(w.sessions), device=w.device)
+                     for w in self.pool.workers.values()],
+            warnings=warnings or [])
+
+    async def GetServerInfo(self, request, context):  # noqa: N802 (gRPC method names)
+        try:
+            warnings = check_hello(request.hello)
+        except WireError as e:
+            await context.abort(e.code, e.message)
+        return self.server_info(warnings)
+
+    async def OpenSession(self, request, context):  # noqa: N802
+        try:
+            warnings = check_hello(request.hello)
+            msg, default_k = self._open_message(request)
+        except WireError as e:
+            await context.abort(e.code, e.message)
+        if len(self.sessions) >= self.limits.max_sessions:
+            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
+                                f"server has {len(self.sessions)} open sessions, the limit is "
+                                f"{self.limits.max_sessions}; close one first")
+        try:
+            worker = self.pool.pick_worker()
+            sid = self.sessions.new_id()
+            reply = await self.pool.request(worker.worker_id, {**msg, "session": sid})
+        except WorkerUnavailable as e:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, str(e))
+        except WorkerError as e:
+            await context.abort(getattr(grpc.StatusCode, e.code, grpc.StatusCode.INTERNAL), e.message)
+        worker.sessions.add(sid)
+        self.sessions.add(SessionRecord(sid, worker.worker_id, default_k, msg["generator"]))
+        log.info("session %s on %s (%d anchor points)", sid, worker.worker_id, reply["anchor_points"])
+        return session_pb2.OpenSessionResponse(session_id=sid, worker_id=worker.worker_id,
+                                               anchor_points=reply["anchor_points"],
+                                               warnings=warnings)
+
+    def _open_message(self, request: session_pb2.OpenSessionRequest) -> tuple[dict, Intrinsics]:
+        lim = self.limits
+        n = len(request.reference_views)
+        if n == 0:
+            raise WireError(grpc.StatusCode.INVALID_ARGUMENT, "reference_views is empty: a session "
+                            "needs at least one posed view")
+        if n > lim.max_reference_views:
+            raise WireError(grpc.StatusCode.INVALID_ARGUMENT,
+                            f"{n} reference views exceed the limit of {lim.max_reference_views}")
+        generator = request.generator or DEFAULT_GENERATOR
+        if generator not in GENERATORS:
+            raise WireError(grpc.StatusCode.INVALID_ARGUMENT,
+                            f"unknown generator {generator!r}; available: {sorted(GENERATORS)}")
+        views = []
+        for i, v in enumerate(request.reference_views):
+            pv = parse_view(v.pose, v.intrinsics, v.rgb, v.depth if v.HasField("depth") else None,
+                            lim, f"reference_views[{i}]")
+            views.append({"rgb": pv.rgb, "depth": pv.depth, "c2w": pv.c2w, "K": _k_list(pv.intrinsics)})
+        if all(v["depth"] is None for v in views):
+            raise WireError(grpc.StatusCode.INVALID_ARGUMENT, "no reference view carries depth: "
+                            "the scene memory is built from depth")
+        out = request.output
+        ref_k = parse_view(request.reference_views[0].pose, request.reference_views[0].intrinsics,
+                           None, None, lim, "reference_views[0]", require_rgb=False).intrinsics
+        width = out.width or ref_k.width
+        height = out.height or ref_k.height
+        if max(width, height) > lim.max_texture_side:
+            raise WireError(grpc.StatusCode.INVALID_ARGUMENT, f"output {width}x{height} exceeds the "
+                            f"limit of {lim.max_texture_side} pixels per side")
+        fmt = out.format or TextureFormat.RGBA8
+        if fmt not in (TextureFormat.RGBA8, TextureFormat.BGRA8, TextureFormat.JPEG, TextureFormat.PNG):
+            raise WireError(grpc.StatusCode.INVALID_ARGUMENT,
+                            f"output format {image_pb2.TextureFormat.Name(fmt) if fmt in image_pb2.TextureFormat.values() else fmt} "
+                            "is not an output format (RGBA8, BGRA8, JPEG, PNG)")
+        if out.row_order not in (0, RowOrder.TOP_DOWN, RowOrder.BOTTOM_UP):
+            raise WireError(grpc.StatusCode.INVALID_ARGUMENT, f"unknown row order {out.row_order}")
+        quality = out.jpeg_quality or 90
+        if not 1 <= quality <= 100:
+            raise WireError(grpc.StatusCode.INVALID_ARGUMENT, f"jpeg_quality must be 1..100, got {quality}")
+        default_k = ref_k.scaled(width, height)
+        msg = {"op": "open", "generator": generator, "seed": request.seed or hash_seed(request),
+               "views": views,
+               "output": {"width": width, "height": height, "format": int(fmt),
+                          "row_order": int(out.row_order or RowOrder.TOP_DOWN),
+                          "jpeg_quality": quality}}
+        return msg, default_k
+
+    async def CloseSession(self, request, context):  # noqa: N802
+        rec = self.sessions.pop(request.session_id)
+        if rec is None:
+            await context.abort(grpc.StatusCode.NOT_FOUND, f"unknown session {request.session_id!r}")
+        w = self.pool.workers.get(rec.worker_id)
+        if w is not None:
+            w.sessions.discard(rec.session_id)
+        if not rec.lost:
+            try:
+                await self.pool.request(rec.worker_id, {"op": "close", "session": rec.session_id},
+                                        timeout_s=10)
+            except (WorkerUnavailable, WorkerError, asyncio.TimeoutError):
+                pass  # the session is gone with its worker either way
+        return session_pb2.CloseSessionResponse(frames_served=rec.frames_served)
+
+    # ------------------------------------------------------------------ frames
+
+    def _render_message(self, req: frames_pb2.FrameRequest, rec: SessionRecord) -> dict:
+        c2w, _, _ = parse_pose(req.pose, "pose")
+        k = parse_intrinsics(req.intrinsics, self.limits) if req.HasField("intrinsics") \
+            else rec.default_intrinsics
+        depth = parse_depth(req.depth, k) if req.HasField("depth") else None
+        if req.keyframe and depth is None:
+            raise WireError(grpc.StatusCode.INVALID_ARGUMENT, "keyframe requested without depth: "
+                            "a keyframe is lifted into the memory with the engine's depth")
+        return {"op": "render", "session": rec.session_id, "c2w": c2w, "K": _k_list(k),
+                "depth": depth, "keyframe": bool(req.keyframe)}
+
+    async def StreamFrames(self, request_iterator: AsyncIterator[frames_pb2.FrameRequest],
+                           context) -> AsyncIterator[frames_pb2.Frame]:  # noqa: N802
+        """Newest pose wins: at most one request per stream is being rendered; a request that
+        is overtaken while waiting is dropped and reported in the next Frame."""
+        out: asyncio.Queue = asyncio.Queue()
+        wake = asyncio.Event()
+        state = {"pending": None, "skipped": [], "reading": True}
+
+        async def reader() -> None:
+            async for req in request_iterator:
+                t_arrival = time.perf_counter()
+                rec = self.sessions.get(req.session_id)
+                if rec is None:
+                    out.put_nowait(_frame_error(req, grpc.StatusCode.NOT_FOUND,
+                                                f"unknown session {req.session_id!r}"))
+                    continue
+                if rec.lost:
+                    out.put_nowait(_Abort(grpc.StatusCode.UNAVAILABLE,
+                                          f"session {rec.session_id} is lost: {rec.lost_reason}"))
+                    return
+                try:
+                    msg = self._render_message(req, rec)
+                except WireError as e:
+                    out.put_nowait(_frame_error(req, e.code, e.message))
+                    continue
+                if state["pending"] is not None:
+                    state["skipped"].append(state["pending"][0].sequence)
+                state["pending"] = (req, rec, msg, t_arrival)
+                wake.set()
+            state["reading"] = False
+            wake.set()
+
+        async def renderer() -> None:
+            while True:
+                await wake.wait()
+                wake.clear()
+                item, state["pending"] = state["pending"], None
+                if item is None:
+                    if not state["reading"]:
+                        out.put_nowait(None)
+                        return
+                    continue
+                req, rec, msg, t_arrival = item
+                skipped, state["skipped"] = state["skipped"], []
+                t_send = time.perf_counter()
+                try:
+                    reply = await self.pool.request(rec.worker_id, msg)
+                except WorkerUnavailable as e:
+                    rec.lost, rec.lost_reason = True, str(e)
+                    out.put_nowait(_Abort(grpc.StatusCode.UNAVAILABLE, f"session {rec.session_id}: {e}"))
+                    return
+                except WorkerError as e:
+                    code = getattr(grpc.StatusCode, e.code, grpc.StatusCode.INTERNAL)
+                    if code == grpc.StatusCode.NOT_FOUND:
+                        out.put_nowait(_Abort(code, e.message))
+                        return
+                    f = _frame_error(req, code, e.message)
+                    f.skipped_sequences.extend(skipped)
+                    out.put_nowait(f)
+                    wake.set()
+                    continue
+                rec.frames_served += 1
+                worker_ms = reply["worker_ms"]
+                round_trip_ms = (time.perf_counter() - t_send) * 1e3
+                frame = frames_pb2.Frame(
+                    sequence=req.sequence, client_timestamp_us=req.client_timestamp_us,
+                    texture=image_pb2.Texture(data=bytes(reply["texture"]), width=reply["width"],
+                                              height=reply["height"], format=reply["format"],
+                                              row_order=reply["row_order"]),
+                    skipped_sequences=skipped, anchor_coverage=reply["coverage"],
+                    timings=frames_pb2.StageTimings(
+                        queue_ms=(t_send - t_arrival) * 1e3 + max(0.0, round_trip_ms - worker_ms) / 2,
+                        anchor_ms=reply["anchor_ms"], model_ms=reply["model_ms"],
+                        encode_ms=reply["encode_ms"],
+                        server_total_ms=(time.perf_counter() - t_arrival) * 1e3))
+                out.put_nowait(frame)
+                wake.set()  # a newer pose may have arrived while rendering
+
+        tasks = [asyncio.create_task(reader()), asyncio.create_task(renderer())]
+        try:
+            while True:
+                item = await out.get()
+                if item is None:
+                    break
+                if isinstance(item, _Abort):
+                    await context.abort(item.code, item.message)
+                yield item
+        finally:
+            for t in tasks:
+                t.cancel()
+
+    # ------------------------------------------------------------------ recording
+
+    async def RecordTrajectory(self, request_iterator, context):  # noqa: N802
+        t0 = time.perf_counter()
+        first = None
+        async for first in request_iterator:
+            break
+        if first is None or first.WhichOneof("kind") != "header":
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                "a recording starts with a RecordingHeader message")
+        header = first.header
+        try:
+            check_hello(header.hello)
+        except WireError as e:
+            await context.abort(e.code, e.message)
+        try:
+            writer = await asyncio.to_thread(DatasetWriter, self.data_dir, header.dataset_name)
+        except DatasetNameError as e:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(e))
+        except DatasetExistsError as e:
+            await context.abort(grpc.StatusCode.ALREADY_EXISTS, str(e))
+        summary = recording_pb2.RecordingSummary(dataset_name=header.dataset_name, path=str(writer.path))
+        written = 0
+        try:
+            async for req in request_iterator:
+                if req.WhichOneof("kind") != "frame":
+                    summary.rejected.add(sequence=0, code=grpc.StatusCode.INVALID_ARGUMENT.value[0],
+                                         message="a second RecordingHeader was ignored")
+                    continue
+                f = req.frame
+                try:
+                    v = parse_view(f.pose, f.intrinsics, f.rgb, f.depth if f.HasField("depth") else None,
+                                   self.limits, f"frame {f.sequence}")
+                except WireError as e:
+                    summary.rejected.add(sequence=f.sequence, code=e.code.value[0], message=e.message)
+                    continue
+                await asyncio.to_thread(writer.add_frame, v.rgb, v.depth, v.intrinsics, v.c2w,
+                                        v.engine_c2w, v.convention, f.client_timestamp_us, f.sequence)
+                written += 1
+        finally:
+            # also when the client is cut off: every frame received so far is kept
+            await asyncio.to_thread(writer.close)
+        summary.frames_written = written
+        summary.duration_s = time.perf_counter() - t0
+        log.info("recorded %d frames into %s (%d rejected)", written, writer.path, len(summary.rejected))
+        return summary
+
+
+def _k_list(k: Intrinsics) -> list:
+    return [k.fx, k.fy, k.cx, k.cy, k.width, k.height]
+
+
+def hash_seed(request: session_pb2.OpenSessionRequest) -> int:
+    """Default session seed: derived from the reference views' poses, so reopening the same
+    world gives the same noise."""
+    h = hashlib.blake2b(digest_size=8)
+    for v in request.reference_views:
+        h.update(v.pose.SerializeToString(deterministic=True))
+    return int.from_bytes(h.digest(), "little") >> 1

@@ -1,0 +1,179 @@
+"""Validation and conversion of wire messages into backend values (OpenCV, metres).
+
+Everything a client sends passes through here before it reaches a worker or the disk. Each
+function raises :class:`WireError` carrying the gRPC status code and a message that names
+the offending field and value; the servicer turns it into a per-request error (the stream
+lives on) or a call status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import grpc
+import numpy as np
+
+from worldbridge import PROTOCOL_VERSION
+from worldbridge.geometry import (
+    Convention,
+    DepthError,
+    Intrinsics,
+    IntrinsicsError,
+    PoseError,
+    decode_depth,
+    to_opencv_c2w,
+)
+from worldbridge.serving.limits import ServerLimits
+from worldbridge.serving.texture import TextureError, decode_texture
+from worldbridge.v1 import camera_pb2, handshake_pb2, image_pb2
+
+__all__ = ["WireError", "PosedView", "check_hello", "parse_pose", "parse_intrinsics",
+           "parse_depth", "parse_rgb", "parse_view"]
+
+
+class WireError(Exception):
+    """A request that cannot be served, with the gRPC status code to report."""
+
+    def __init__(self, code: grpc.StatusCode, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _invalid(message: str) -> WireError:
+    return WireError(grpc.StatusCode.INVALID_ARGUMENT, message)
+
+
+@dataclass
+class PosedView:
+    """A validated view: what a reference view or a captured frame carries.
+
+    Attributes:
+        c2w: ``[4, 4]`` float64 OpenCV camera-to-world, metres.
+        engine_c2w: ``[4, 4]`` float64 pose as the engine sent it.
+        convention: the engine's convention.
+        intrinsics: the camera.
+        rgb: ``[H, W, 3]`` uint8 RGB top-down, or None.
+        depth: ``[H, W]`` float32 planar z metres (0 = invalid), or None.
+    """
+
+    c2w: np.ndarray
+    engine_c2w: np.ndarray
+    convention: Convention
+    intrinsics: Intrinsics
+    rgb: np.ndarray | None = None
+    depth: np.ndarray | None = None
+
+
+def check_hello(hello: handshake_pb2.ClientHello) -> list[str]:
+    """Check the client's protocol version.
+
+    Returns:
+        Warnings (a minor-version mismatch).
+
+    Raises:
+        WireError: FAILED_PRECONDITION when the major versions differ (or the client sent no
+            version), naming both.
+    """
+    server = f"{PROTOCOL_VERSION[0]}.{PROTOCOL_VERSION[1]}"
+    if not hello.HasField("protocol"):
+        raise WireError(grpc.StatusCode.FAILED_PRECONDITION,
+                        f"client sent no protocol version; server speaks {server}")
+    client = f"{hello.protocol.major}.{hello.protocol.minor}"
+    if hello.protocol.major != PROTOCOL_VERSION[0]:
+        raise WireError(grpc.StatusCode.FAILED_PRECONDITION,
+                        f"protocol major version mismatch: client {client}, server {server}")
+    if hello.protocol.minor != PROTOCOL_VERSION[1]:
+        return [f"protocol minor version differs: client {client}, server {server}; "
+                "features newer than the older side are unavailable"]
+    return []
+
+
+def parse_pose(pose: camera_pb2.CameraPose, field: str = "pose") -> tuple[np.ndarray, np.ndarray, Convention]:
+    """Return ``(c2w_opencv [4,4] metres, engine_c2w [4,4], convention)``.
+
+    Raises:
+        WireError: INVALID_ARGUMENT for a missing/unknown convention, a matrix that is not 16
+            finite values, or a non-rigid rotation.
+    """
+    values = np.asarray(pose.camera_to_world, dtype=np.float64)
+    try:
+        c2w = to_opencv_c2w(values, pose.convention)
+    except PoseError as e:
+        raise _invalid(f"{field}: {e}") from None
+    return c2w, values.reshape(4, 4), Convention(pose.convention)
+
+
+def parse_intrinsics(msg: camera_pb2.Intrinsics, limits: ServerLimits,
+                     field: str = "intrinsics") -> Intrinsics:
+    """Validate intrinsics.
+
+    Raises:
+        WireError: INVALID_ARGUMENT for non-finite/non-positive values or a size over the limit.
+    """
+    if max(msg.width, msg.height) > limits.max_texture_side:
+        raise _invalid(f"{field}: size {msg.width}x{msg.height} exceeds the limit of "
+                       f"{limits.max_texture_side} pixels per side")
+    try:
+        return Intrinsics(msg.fx, msg.fy, msg.cx, msg.cy, msg.width, msg.height)
+    except IntrinsicsError as e:
+        raise _invalid(f"{field}: {e}") from None
+
+
+def parse_depth(msg: image_pb2.DepthImage, intrinsics: Intrinsics, field: str = "depth") -> np.ndarray:
+    """Decode depth to ``[H, W]`` float32 planar z metres; its size must match the intrinsics.
+
+    Raises:
+        WireError: INVALID_ARGUMENT for a size that differs from the intrinsics, a byte length
+            that does not match, an unknown encoding/kind, NaN or negative values.
+    """
+    if (msg.width, msg.height) != (intrinsics.width, intrinsics.height):
+        raise _invalid(f"{field}: depth is {msg.width}x{msg.height} but the camera is "
+                       f"{intrinsics.width}x{intrinsics.height}")
+    try:
+        return decode_depth(msg.data, msg.width, msg.height, msg.encoding, msg.kind, intrinsics)
+    except DepthError as e:
+        raise _invalid(f"{field}: {e}") from None
+
+
+def parse_rgb(msg: image_pb2.Texture, limits: ServerLimits, field: str = "rgb") -> np.ndarray:
+    """Decode an input colour image to ``[H, W, 3]`` uint8 RGB top-down.
+
+    Raises:
+        WireError: INVALID_ARGUMENT for a bad format, size or byte length.
+    """
+    if max(msg.width, msg.height) > limits.max_texture_side:
+        raise _invalid(f"{field}: size {msg.width}x{msg.height} exceeds the limit of "
+                       f"{limits.max_texture_side} pixels per side")
+    try:
+        return decode_texture(msg.data, msg.width, msg.height, msg.format, msg.row_order)
+    except TextureError as e:
+        raise _invalid(f"{field}: {e}") from None
+
+
+def parse_view(pose: camera_pb2.CameraPose, intrinsics: camera_pb2.Intrinsics,
+               rgb: image_pb2.Texture | None, depth: image_pb2.DepthImage | None,
+               limits: ServerLimits, field: str, require_rgb: bool = True) -> PosedView:
+    """Validate a posed view (reference view or captured frame).
+
+    Args:
+        rgb, depth: the messages, or None when the field is unset.
+        field: name used in error messages, e.g. ``"reference_views[2]"``.
+        require_rgb: whether a missing ``rgb`` is an error.
+
+    Raises:
+        WireError: INVALID_ARGUMENT naming the bad part; the RGB must have the intrinsics' size.
+    """
+    c2w, engine_c2w, conv = parse_pose(pose, f"{field}.pose")
+    k = parse_intrinsics(intrinsics, limits, f"{field}.intrinsics")
+    image = None
+    if rgb is not None:
+        image = parse_rgb(rgb, limits, f"{field}.rgb")
+        if image.shape[:2] != (k.height, k.width):
+            raise _invalid(f"{field}.rgb is {image.shape[1]}x{image.shape[0]} but the intrinsics "
+                           f"are {k.width}x{k.height}")
+    elif require_rgb:
+        raise _invalid(f"{field}.rgb is missing")
+    z = parse_depth(depth, k, f"{field}.depth") if depth is not None else None
+    return PosedView(c2w=c2w, engine_c2w=engine_c2w, convention=conv, intrinsics=k, rgb=image,
+                     depth=z)
