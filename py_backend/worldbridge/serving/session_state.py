@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from worldbridge.generators import FrameGenerator, GenerationContext, create_generator, pose_seed
-from worldbridge.geometry import Intrinsics, invert_rigid
+from worldbridge.geometry import Intrinsics
 from worldbridge.memory import SceneMemory
 from worldbridge.serving.texture import encode_texture
 
@@ -55,14 +55,14 @@ class WorkerSession:
     """
 
     def __init__(self, views: list[dict], generator: str, output: OutputSpec, seed: int,
-                 max_points: int = 8_000_000, voxel_size: float = 0.01):
+                 max_points: int = 4_000_000, voxel_size: float = 0.01):
         self.generator: FrameGenerator = create_generator(generator)
         self.output = output
         self.seed = int(seed)
         self.memory = SceneMemory(max_points=max_points, voxel_size=voxel_size)
         for v in views:
             if v["depth"] is not None:
-                self.memory.add_view(v["rgb"], v["depth"], v["intrinsics"], v["c2w"], keyframe=False)
+                self.memory.add_view(v["rgb"], v["depth"], v["intrinsics"].K, v["c2w"], reference=True)
         ref = views[0]
         self.reference_rgb = ref["rgb"]
         self.reference_c2w = ref["c2w"]
@@ -84,7 +84,7 @@ class WorkerSession:
         k = intrinsics if (intrinsics.width, intrinsics.height) == (out.width, out.height) \
             else intrinsics.scaled(out.width, out.height)
         t0 = time.perf_counter()
-        anchor = self.memory.render(invert_rigid(c2w), k.K, out.height, out.width)
+        anchor = self.memory.render(c2w, k.K, out.height, out.width)
         t1 = time.perf_counter()
         ctx = GenerationContext(
             anchor_rgb=anchor.image, anchor_depth=anchor.depth, anchor_mask=anchor.mask,
@@ -98,7 +98,7 @@ class WorkerSession:
         if keyframe and depth is not None:
             if depth.shape != rgb.shape[:2]:
                 depth = cv2.resize(depth, (out.width, out.height), interpolation=cv2.INTER_NEAREST)
-            self.memory.add_view(rgb, depth, k, c2w, keyframe=True)
+            self.memory.add_view(rgb, depth, k.K, c2w)
         self.frames_served += 1
         return RenderedFrame(texture=texture, anchor_ms=(t1 - t0) * 1e3, model_ms=(t2 - t1) * 1e3,
                              encode_ms=(t3 - t2) * 1e3, coverage=float(anchor.mask.mean()), rgb=rgb)
