@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Set up WorldBridge in ./.venv: system packages for offscreen Panda3D rendering (Mesa EGL),
+# the pinned CPU build of PyTorch, then the package with its dev extras. Safe to re-run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SYSTEM_PACKAGES=(libegl1 libegl-mesa0 libgl1-mesa-dri)
+missing=()
+for p in "${SYSTEM_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "installing system packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+PYTHON="${PYTHON:-python3}"
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+# CPU PyTorch first: a bare `torch` requirement would pull the CUDA wheels.
+.venv/bin/python -m pip install -q "torch==2.13.0"
+.venv/bin/python -m pip install -q -e ".[dev]"
+echo "WorldBridge installed in .venv ($(.venv/bin/python -c 'import worldbridge; print(worldbridge.__version__)'))"
