@@ -10,7 +10,7 @@ import numpy as np
 
 from worldbridge.generators import FrameGenerator, GenerationContext, create_generator, pose_seed
 from worldbridge.geometry import Intrinsics
-from worldbridge.memory import SceneMemory
+from worldbridge.memory import DEFAULT_MAX_POINTS, DEFAULT_VOXEL_SIZE, SceneMemory
 from worldbridge.serving.texture import encode_texture
 
 __all__ = ["OutputSpec", "WorkerSession", "RenderedFrame"]
@@ -55,7 +55,8 @@ class WorkerSession:
     """
 
     def __init__(self, views: list[dict], generator: str, output: OutputSpec, seed: int,
-                 max_points: int = 4_000_000, voxel_size: float = 0.01):
+                 max_points: int = DEFAULT_MAX_POINTS,
+                 voxel_size: float = DEFAULT_VOXEL_SIZE):
         self.generator: FrameGenerator = create_generator(generator)
         self.output = output
         self.seed = int(seed)

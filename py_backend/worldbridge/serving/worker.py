@@ -74,9 +74,9 @@ class Worker:
         sock.close()
 
     def run(self) -> None:
-        from worldbridge.render import warmup
+        from worldbridge.memory import warmup
 
-        warmup()  # compile the CPU renderer before announcing ready
+        warmup()  # compile the CPU renderer and memory kernels before announcing ready
         sock = self._ctx.socket(zmq.DEALER)
         sock.setsockopt(zmq.LINGER, 0)
         sock.connect(self.connect)
