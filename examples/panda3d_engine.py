@@ -1,0 +1,705 @@
+"""A real engine client: Panda3D rendering offscreen on Mesa's software EGL.
+
+This example plays the part of a game engine. Panda3D renders its bundled ``models/environment``
+garden (plus a panda and a teapot placed in it for parallax) offscreen through EGL, reads back
+colour and an exact float depth buffer, and streams the camera poses, with the engine's depth,
+to a WorldBridge server. The frames that come back are shown beside the engine's own view::
+
+    python examples/panda3d_engine.py --server 127.0.0.1:50051 --frames 48 \\
+        --out out/preview.png --video out/preview.mp4
+    python examples/panda3d_engine.py --server 127.0.0.1:50051 --record garden_walk
+
+Setup (Debian/Ubuntu, no display, no GPU needed)::
+
+    apt-get install -y libegl1 libegl-mesa0 libgl1-mesa-dri    # Mesa EGL + llvmpipe
+    pip install panda3d==1.10.16                                # or: pip install -e .[engine]
+
+Panda3D loads its ``p3headlessgl`` display module, which opens an EGL display without X11
+(Mesa answers with the llvmpipe software rasteriser). Panda's own EGL pbuffer cannot carry a
+float depth buffer, so a 1x1 pbuffer only hosts the GL context and the images are drawn into a
+framebuffer object (FBO) with an RGBA8 colour and a 32-bit float depth attachment, both copied
+to RAM after every frame. ``p3tinydisplay`` is deliberately not used: it has no usable depth.
+
+Conventions (read this before changing anything):
+
+* World: Panda's own world, right-handed, Z up. **1 Panda unit = 1 metre.** The garden model is
+  authored at roughly decimetre scale, so it is scaled by :data:`ENVIRONMENT_SCALE` (0.1) and
+  shifted so that the middle of the clearing inside the bamboo ring is the world origin and
+  the (flat) ground there is exactly the plane z = 0; bamboo is about 8 m tall, the panda
+  about 1.2 m. The scene carries no other scale: every pose and depth here is in metres.
+* Poses in and out of this module are OpenGL camera-to-world matrices (column-vector
+  convention, ``p_world = c2w @ p_cam``): camera X right, Y up, looking down -Z. The world is
+  Panda's Z-up world above; only the camera's local axes follow OpenGL. WorldBridge's
+  ``Convention.OPENGL`` means exactly this (the backend only flips the camera's Y and Z).
+* Panda's camera looks down its local +Y with +Z up, and Panda matrices are row-vector
+  (``p_row @ M``, translation in the last row), i.e. the transpose of ours. The camera node's
+  matrix is ``convert_mat(CS_zup_right, CS_yup_right) * Mat4(c2w_gl.T)``: the first factor maps
+  Panda camera coordinates to OpenGL camera coordinates (x, y, z) -> (x, z, -y).
+* Images are returned top row first (Panda's textures are stored bottom row first).
+* Depth is planar z (distance along the optical axis) in metres, float32, 0 where nothing was
+  drawn (sky / beyond the far plane). From the depth-buffer value ``d`` in [0, 1]:
+  ``z = near * far / (far - d * (far - near))`` (Panda's lens maps z=near to NDC -1 and z=far
+  to +1, the GL depth range is [0, 1]; checked against ``PerspectiveLens.project``).
+* Threads: all Panda calls run on one process-wide render thread (see :class:`PandaEngine`).
+* Intrinsics follow OpenCV (:class:`worldbridge.geometry.Intrinsics`): ``cx = W / 2``,
+  ``cy = H / 2``, pixel centres at +0.5, which is where GL rasterisation samples.
+* The bamboo leaves are alpha-textured cards. They are drawn with alpha *testing*
+  (``TransparencyAttrib.M_binary``), not blending, so a pixel's colour and its depth always
+  come from the same surface (blended cards would write depth where they show the sky).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+
+_REPO = Path(__file__).resolve().parents[1]
+if str(_REPO / "py_backend") not in sys.path:  # run from a checkout without `pip install -e .`
+    sys.path.insert(0, str(_REPO / "py_backend"))
+
+from worldbridge.geometry import Convention, Intrinsics  # noqa: E402
+
+__all__ = ["PandaEngine", "EngineUnavailable", "camera_path", "look_at_gl", "main",
+           "ENVIRONMENT_SCALE", "SKY_RGB"]
+
+ENVIRONMENT_SCALE = 0.1
+"""Metres per unit of ``models/environment`` (the garden is authored ~10 units to the metre)."""
+
+_GARDEN_CENTRE = (5.0, -165.0)
+"""Middle of the clearing inside the bamboo ring, in the model's own units (x, y)."""
+
+SKY_RGB = (135, 190, 235)
+"""Background (clear) colour, 8-bit RGB: every pixel with depth 0 has exactly this colour."""
+
+_PRC = """
+load-display p3headlessgl
+aux-display p3headlessgl
+window-type offscreen
+audio-library-name null
+notify-level warning
+notify-level-egldisplay error
+notify-level-display error
+default-directnotify-level warning
+sync-video false
+framebuffer-multisample false
+multisamples 0
+textures-power-2 none
+model-cache-dir
+keep-texture-ram true
+"""
+# `keep-texture-ram true`: by default Panda drops a texture's RAM copy once it is uploaded; a
+# later engine instance (a new GL context) then reloads it and draws its first frame with the
+# alpha-tested bamboo cards incomplete. Keeping the RAM copy makes every instance identical.
+# `model-cache-dir` (empty): never write Panda's model cache under the user's home.
+# `notify-level-egldisplay error` hides the one expected warning: Panda first asks EGL for the
+# default (X11) display, which does not exist here, then falls back to a device display.
+
+
+class EngineUnavailable(RuntimeError):
+    """Panda3D is missing or an offscreen EGL buffer cannot be created on this machine."""
+
+
+_panda_core = None
+
+
+def _core():
+    """Import ``panda3d.core`` once, after loading the offscreen configuration."""
+    global _panda_core
+    if _panda_core is None:
+        try:
+            from panda3d import core
+        except ImportError as e:  # pragma: no cover - depends on the environment
+            raise EngineUnavailable(f"panda3d is not installed ({e}); "
+                                    "pip install panda3d==1.10.16") from e
+        core.load_prc_file_data("worldbridge-panda3d-engine", _PRC)
+        _panda_core = core
+    return _panda_core
+
+
+_egl_pipe = None
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+_render_thread_id: int | None = None
+
+
+def _mark_render_thread() -> None:
+    global _render_thread_id
+    _render_thread_id = threading.get_ident()
+
+
+def _render_thread() -> ThreadPoolExecutor:
+    """The process's one Panda3D render thread (see :class:`PandaEngine`, "Threads")."""
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="panda3d-render",
+                                           initializer=_mark_render_thread)
+        return _executor
+
+
+def _pipe():
+    """The process's one ``p3headlessgl`` pipe (one EGL display); call on the render thread.
+
+    Every pipe owns an EGL display connection and terminates it when it is destroyed; EGL
+    hands out the *same* display to every caller, so a second pipe dying would tear down the
+    contexts of the first. All engines therefore share this pipe; each still has its own
+    ``GraphicsEngine``, context and buffers.
+    """
+    global _egl_pipe
+    if _egl_pipe is None:
+        p3d = _core()
+        pipe = p3d.GraphicsPipeSelection.get_global_ptr().make_module_pipe("p3headlessgl")
+        if pipe is None or not pipe.is_valid():
+            raise EngineUnavailable("Panda3D could not open the p3headlessgl (EGL) pipe; install "
+                                    "libegl1 libegl-mesa0 libgl1-mesa-dri")
+        _egl_pipe = pipe
+    return _egl_pipe
+
+
+def look_at_gl(eye: Sequence[float], target: Sequence[float],
+               up: Sequence[float] = (0.0, 0.0, 1.0)) -> np.ndarray:
+    """OpenGL camera-to-world pose at ``eye`` looking at ``target``.
+
+    Args:
+        eye: camera centre ``[3]``, metres, Panda world (Z up).
+        target: point to look at ``[3]``, metres.
+        up: world up direction ``[3]`` (Panda's +Z).
+
+    Returns:
+        ``[4, 4]`` float64 c2w, OpenGL camera axes (X right, Y up, looking down -Z).
+
+    Raises:
+        ValueError: ``eye == target`` or viewing direction parallel to ``up``.
+    """
+    eye = np.asarray(eye, dtype=np.float64)
+    fwd = np.asarray(target, dtype=np.float64) - eye
+    n = np.linalg.norm(fwd)
+    if n < 1e-9:
+        raise ValueError(f"look_at_gl: eye {eye.tolist()} equals target")
+    fwd /= n
+    right = np.cross(fwd, np.asarray(up, dtype=np.float64))
+    if np.linalg.norm(right) < 1e-9:
+        raise ValueError(f"look_at_gl: view direction {fwd.tolist()} is parallel to up {up}")
+    right /= np.linalg.norm(right)
+    cam_up = np.cross(right, fwd)
+    c2w = np.eye(4)
+    c2w[:3, 0], c2w[:3, 1], c2w[:3, 2], c2w[:3, 3] = right, cam_up, -fwd, eye
+    return c2w
+
+
+class PandaEngine:
+    """Offscreen Panda3D renderer of the garden scene with exact depth.
+
+    Each instance owns its own ``GraphicsEngine``, GL context (via a 1x1 EGL pbuffer) and
+    framebuffer object, and its own copy of the scene graph, so several instances can live in
+    one process; :meth:`close` (or the context manager) releases the GL objects. Rendering is
+    synchronous: :meth:`render` returns the images of the pose it was given.
+
+    Threads: an EGL context can be current in only one thread, and EGL's client API choice
+    (``eglBindAPI``, made by Panda when it opens the pipe) is per thread: a context created on
+    another thread silently comes out as OpenGL ES without float depth. So every Panda call of
+    every instance runs on one process-wide render thread (:func:`_render_thread`), and
+    :meth:`render` may be called from any thread (for example a gRPC request iterator); calls
+    are serialised.
+
+    Args:
+        width, height: image size in pixels.
+        fov_y_deg: vertical field of view, degrees (horizontal follows from the aspect ratio,
+            square pixels).
+        near, far: clip planes, metres (``0 < near < far``). Geometry beyond ``far`` is sky.
+        props: place the panda and the teapot in the clearing (parallax for the demo).
+
+    Raises:
+        ValueError: bad size, FOV or clip planes.
+        EngineUnavailable: panda3d missing, or no EGL offscreen buffer with float depth.
+    """
+
+    def __init__(self, width: int = 512, height: int = 512, fov_y_deg: float = 60.0,
+                 near: float = 0.05, far: float = 200.0, props: bool = True) -> None:
+        if int(width) <= 0 or int(height) <= 0:
+            raise ValueError(f"image size must be > 0, got {width}x{height}")
+        if not (0.0 < fov_y_deg < 180.0):
+            raise ValueError(f"vertical FOV must be in (0, 180) degrees, got {fov_y_deg}")
+        if not (0.0 < near < far and math.isfinite(far)):
+            raise ValueError(f"need 0 < near < far < inf, got near={near}, far={far}")
+        self.width, self.height = int(width), int(height)
+        self.fov_y_deg, self.near, self.far = float(fov_y_deg), float(near), float(far)
+        self._closed = False
+        self._engine = None
+        self._render = None
+        self._intrinsics = Intrinsics.from_vertical_fov(self.fov_y_deg, self.width, self.height)
+        self._thread = _render_thread()
+        try:
+            self._call(self._setup, bool(props))
+        except BaseException:
+            self.close()
+            raise
+
+    def _call(self, fn, *args):
+        """Run ``fn(*args)`` on the render thread and return its result (or raise its error)."""
+        if threading.get_ident() == _render_thread_id:  # e.g. __del__ from a gc on that thread
+            return fn(*args)
+        return self._thread.submit(fn, *args).result()
+
+    def _setup(self, props: bool) -> None:
+        p3d = _core()
+        self._p3d = p3d
+        pipe = _pipe()
+        self._engine = p3d.GraphicsEngine(pipe)
+        self._make_buffers(p3d, pipe)
+        self._build_scene(p3d, props)
+
+    # -- setup ---------------------------------------------------------------------------------
+
+    def _make_buffers(self, p3d, pipe) -> None:
+        ge = self._engine
+        host_fbp = p3d.FrameBufferProperties()
+        host_fbp.set_rgba_bits(8, 8, 8, 8)
+        host_fbp.set_depth_bits(24)
+        self._host = ge.make_output(pipe, "wb-host", -10, host_fbp, p3d.WindowProperties.size(1, 1),
+                                    p3d.GraphicsPipe.BF_refuse_window)
+        if self._host is None:
+            raise EngineUnavailable("Panda3D could not create an EGL pbuffer (no EGL display? "
+                                    "install libegl1 libegl-mesa0 libgl1-mesa-dri)")
+        self._host.set_active(False)  # only hosts the context; never drawn
+        fbp = p3d.FrameBufferProperties()
+        fbp.set_rgba_bits(8, 8, 8, 8)
+        fbp.set_depth_bits(32)
+        fbp.set_float_depth(True)
+        fbp.set_multisamples(0)
+        flags = p3d.GraphicsPipe.BF_refuse_window | p3d.GraphicsPipe.BF_refuse_parasite
+        self._buffer = ge.make_output(pipe, "wb-fbo", 0, fbp,
+                                      p3d.WindowProperties.size(self.width, self.height), flags,
+                                      self._host.get_gsg(), self._host)
+        if self._buffer is None:
+            raise EngineUnavailable("Panda3D could not create an FBO with RGBA8 colour and float "
+                                    "depth on this GL driver")
+        got = self._buffer.get_fb_properties()
+        if not got.get_float_depth():
+            raise EngineUnavailable(f"the offscreen buffer has no float depth: {got}")
+        gsg = self._host.get_gsg()
+        self.renderer = f"{gsg.get_driver_renderer()} / {gsg.get_driver_version()}"
+
+        self._color_tex = p3d.Texture("wb-color")
+        self._depth_tex = p3d.Texture("wb-depth")
+        out = p3d.GraphicsOutput
+        self._buffer.add_render_texture(self._color_tex, out.RTM_copy_ram, out.RTP_color)
+        self._buffer.add_render_texture(self._depth_tex, out.RTM_copy_ram, out.RTP_depth)
+        sky = p3d.LColor(*(c / 255.0 for c in SKY_RGB), 1.0)
+        self._buffer.set_clear_color_active(True)
+        self._buffer.set_clear_color(sky)
+        self._buffer.set_clear_depth_active(True)
+        self._buffer.set_clear_depth(1.0)
+
+    def _build_scene(self, p3d, props: bool) -> None:
+        self._render = p3d.NodePath("wb-render")
+        loader = p3d.Loader.get_global_ptr()
+
+        def load(name: str):
+            node = loader.load_sync(p3d.Filename(name))
+            if node is None:
+                raise EngineUnavailable(f"Panda3D could not load {name!r} (is the panda3d wheel's "
+                                        "models/ folder on the model-path?)")
+            # copy: the loader returns the node shared through the model pool
+            return p3d.NodePath(node).copy_to(self._render)
+
+        env = load("models/environment")
+        env.set_scale(ENVIRONMENT_SCALE)
+        gx, gy = _GARDEN_CENTRE
+        ground = env.find("**/Ground")  # flat, authored 0.05 units above the model's origin
+        ground_z = ground.get_tight_bounds()[0].z if not ground.is_empty() else 0.0
+        env.set_pos(-gx * ENVIRONMENT_SCALE, -gy * ENVIRONMENT_SCALE, -ground_z * ENVIRONMENT_SCALE)
+        env.set_transparency(p3d.TransparencyAttrib.M_binary, 1)
+        if props:
+            panda = load("models/panda")          # 16 x 6 x 12 units: ~1.2 m tall at 0.1
+            panda.set_scale(0.1)
+            panda.set_pos(0.0, 0.5, 0.0)
+            panda.set_h(200.0)
+            teapot = load("models/teapot")        # 6.4 x 4 x 3.2 units: ~0.8 m tall at 0.25
+            teapot.set_scale(0.25)
+            teapot.set_pos(-1.6, -1.4, 0.0)
+            teapot.set_h(-30.0)
+            teapot.set_color(0.75, 0.35, 0.2, 1.0)
+        ambient = p3d.AmbientLight("ambient")
+        ambient.set_color(p3d.LColor(0.55, 0.55, 0.6, 1.0))
+        sun = p3d.DirectionalLight("sun")
+        sun.set_color(p3d.LColor(0.75, 0.72, 0.65, 1.0))
+        sun_np = self._render.attach_new_node(sun)
+        sun_np.set_hpr(35.0, -50.0, 0.0)
+        self._render.set_light(self._render.attach_new_node(ambient))
+        self._render.set_light(sun_np)
+
+        lens = p3d.PerspectiveLens()
+        fov_y = math.radians(self.fov_y_deg)
+        fov_x = 2.0 * math.atan(math.tan(fov_y / 2.0) * self.width / self.height)
+        lens.set_fov(math.degrees(fov_x), self.fov_y_deg)
+        lens.set_near_far(self.near, self.far)
+        self._lens = lens
+        cam = p3d.Camera("wb-camera", lens)
+        self._camera = self._render.attach_new_node(cam)
+        region = self._buffer.make_display_region()
+        region.set_camera(self._camera)
+        self._to_gl_cam = p3d.Mat4.convert_mat(p3d.CS_zup_right, p3d.CS_yup_right)
+        # One throw-away frame uploads the textures, so the first real render is complete.
+        self._engine.render_frame()
+
+    # -- public API ----------------------------------------------------------------------------
+
+    def intrinsics(self) -> Intrinsics:
+        """The camera's pinhole intrinsics (OpenCV pixel convention, ``cx = W/2``, ``cy = H/2``)."""
+        return self._intrinsics
+
+    def render(self, c2w_gl: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Render the scene from an OpenGL camera-to-world pose.
+
+        Args:
+            c2w_gl: ``[4, 4]`` float64 camera-to-world, column-vector convention, OpenGL camera
+                axes (X right, Y up, looking down -Z), Panda world (Z up), metres. Must be rigid.
+
+        Returns:
+            ``(rgb, depth)``: ``rgb`` ``[H, W, 3]`` uint8, top row first; ``depth`` ``[H, W]``
+            float32 planar z in metres, top row first, 0 where nothing was drawn (sky).
+
+        Raises:
+            ValueError: ``c2w_gl`` is not a finite 4x4 rigid transform.
+            RuntimeError: the engine was closed.
+        """
+        if self._closed:
+            raise RuntimeError("PandaEngine.render() after close()")
+        from worldbridge.geometry import PoseError, validate_rigid
+        try:
+            c2w = validate_rigid(c2w_gl, name="c2w_gl")
+        except PoseError as e:
+            raise ValueError(str(e)) from None
+        return self._call(self._render_on_thread, c2w)
+
+    def _render_on_thread(self, c2w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # Panda is row-vector: its camera matrix is (ours)^T, preceded by Panda cam -> GL cam.
+        self._camera.set_mat(self._to_gl_cam * self._p3d.Mat4(*c2w.T.ravel().tolist()))
+        self._engine.render_frame()
+        return self._read_color(), self._read_depth()
+
+    def _read_color(self) -> np.ndarray:
+        tex = self._color_tex
+        h, w, nc = tex.get_y_size(), tex.get_x_size(), tex.get_num_components()
+        raw = np.frombuffer(memoryview(tex.get_ram_image()), dtype=np.uint8)
+        img = raw.reshape(h, w, nc)  # Panda stores 8-bit colour as BGR(A), bottom row first
+        return np.ascontiguousarray(img[::-1, :, 2::-1])
+
+    def _read_depth(self) -> np.ndarray:
+        tex = self._depth_tex
+        h, w = tex.get_y_size(), tex.get_x_size()
+        if tex.get_component_type() != self._p3d.Texture.T_float:
+            raise RuntimeError(f"depth texture is not float (component type "
+                               f"{tex.get_component_type()})")
+        d = np.frombuffer(memoryview(tex.get_ram_image()), dtype=np.float32).reshape(h, w)[::-1]
+        d = d.astype(np.float64)
+        n, f = self.near, self.far
+        valid = d < 1.0  # cleared to exactly 1.0; geometry beyond `far` is clipped
+        z = np.where(valid, n * f / (f - np.minimum(d, 1.0) * (f - n)), 0.0)
+        return z.astype(np.float32)
+
+    def close(self) -> None:
+        """Release the buffers and the GL context. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._call(self._teardown)
+        except RuntimeError:  # interpreter shutting down: the thread is gone, EGL goes with it
+            pass
+
+    def _teardown(self) -> None:
+        if self._engine is not None:
+            self._engine.remove_all_windows()
+            self._engine = None
+        self._buffer = self._host = None
+        self._color_tex = self._depth_tex = None
+        if self._render is not None:
+            self._render.remove_node()
+            self._render = None
+
+    def __enter__(self) -> "PandaEngine":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self) -> None:  # best effort; close() is the API
+        try:
+            if hasattr(self, "_thread"):
+                self.close()
+        except Exception:
+            pass
+
+
+# -- camera paths ------------------------------------------------------------------------------
+
+_PATH_KINDS = ("orbit", "dolly", "walk")
+
+
+def camera_path(n: int, kind: str = "orbit") -> list[np.ndarray]:
+    """Camera poses through the garden clearing; every pose moves the camera centre.
+
+    * ``orbit``: a 150-degree arc of radius 4.5 m around the panda at 1.8 m eye height,
+      looking at the panda's chest (0, 0, 0.8); the bamboo, rocks and trees behind it slide by.
+    * ``dolly``: 5.9 m straight towards the panda from the south-east, eye height sinking
+      from 2.2 m to 1.5 m, looking along the track and slightly down (fixed orientation).
+    * ``walk``: a gently curving walk through the clearing at 1.6 m eye height with a small
+      head bob, looking along the direction of travel (a little down, a little side to side).
+
+    All poses stay inside the bamboo ring, above the ground (z = 0), clear of the rocks.
+
+    Args:
+        n: number of poses, >= 1.
+        kind: ``"orbit"``, ``"dolly"`` or ``"walk"``.
+
+    Returns:
+        ``n`` ``[4, 4]`` float64 OpenGL camera-to-world matrices (Panda world, Z up, metres).
+
+    Raises:
+        ValueError: ``n < 1`` or an unknown kind.
+    """
+    if int(n) < 1:
+        raise ValueError(f"camera_path needs n >= 1, got {n}")
+    if kind not in _PATH_KINDS:
+        raise ValueError(f"unknown camera path kind {kind!r}; expected one of {_PATH_KINDS}")
+    n = int(n)
+    s = np.linspace(0.0, 1.0, n) if n > 1 else np.zeros(1)
+    poses = []
+    for t in s:
+        if kind == "orbit":
+            a = math.radians(-60.0 + 150.0 * t)
+            eye = (4.5 * math.cos(a), 4.5 * math.sin(a), 1.8)
+            target = (0.0, 0.0, 0.8)
+        elif kind == "dolly":
+            start, end = np.array([6.0, -5.5, 2.2]), np.array([2.0, -1.2, 1.5])
+            eye = start + (end - start) * t
+            d = (end - start) / np.linalg.norm(end - start)
+            target = eye + np.array([d[0], d[1], -0.25])
+        else:  # walk
+            # a curve from the south-west of the clearing round behind the panda, Bezier-smooth
+            p0, p1, p2, p3 = (np.array(p) for p in ([-3.5, -4.5], [3.5, -5.5], [5.5, 3.0],
+                                                     [-2.5, 3.5]))
+            u = 1.0 - t
+            xy = u**3 * p0 + 3 * u**2 * t * p1 + 3 * u * t**2 * p2 + t**3 * p3
+            dxy = 3 * u**2 * (p1 - p0) + 6 * u * t * (p2 - p1) + 3 * t**2 * (p3 - p2)
+            dxy /= np.linalg.norm(dxy)
+            sway = 0.25 * math.sin(2 * math.pi * 1.5 * t)
+            look = np.array([dxy[0] - sway * dxy[1], dxy[1] + sway * dxy[0]])
+            eye = (xy[0], xy[1], 1.6 + 0.04 * math.sin(2 * math.pi * 6.0 * t))
+            target = (xy[0] + look[0], xy[1] + look[1], eye[2] - 0.2)
+        poses.append(look_at_gl(eye, target))
+    return poses
+
+
+# -- the bridge client -------------------------------------------------------------------------
+
+
+def _label(img: np.ndarray, text: str) -> np.ndarray:
+    import cv2
+    out = np.ascontiguousarray(img).copy()
+    cv2.rectangle(out, (0, 0), (min(out.shape[1], 10 + 9 * len(text)), 22), (0, 0, 0), -1)
+    cv2.putText(out, text, (5, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1,
+                cv2.LINE_AA)
+    return out
+
+
+def _side_by_side(engine_rgb: np.ndarray, frame_rgb: np.ndarray | None, i: int,
+                  note: str = "") -> np.ndarray:
+    import cv2
+    h, w = engine_rgb.shape[:2]
+    if frame_rgb is None:
+        frame_rgb = np.zeros_like(engine_rgb)
+    elif frame_rgb.shape[:2] != (h, w):
+        frame_rgb = cv2.resize(frame_rgb, (w, h), interpolation=cv2.INTER_LINEAR)
+    left = _label(engine_rgb, f"engine #{i}")
+    right = _label(frame_rgb, f"worldbridge #{i}{note}")
+    return np.concatenate([left, np.full((h, 4, 3), 255, np.uint8), right], axis=1)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values, dtype=np.float64), q)) if values else float("nan")
+
+
+def _parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--server", default="127.0.0.1:50051", help="host:port of `worldbridge serve`")
+    p.add_argument("--token", default=None, help="bearer token, if the server wants one")
+    p.add_argument("--frames", type=int, default=48, help="poses along the camera path")
+    p.add_argument("--size", type=int, default=512, help="square image size in pixels")
+    p.add_argument("--fov", type=float, default=60.0, help="vertical field of view, degrees")
+    p.add_argument("--path", choices=_PATH_KINDS, default="orbit", help="camera path")
+    p.add_argument("--out", default="out/preview.png", help="side-by-side strip image")
+    p.add_argument("--video", default=None, help="side-by-side mp4 (OpenCV VideoWriter)")
+    p.add_argument("--generator", default="anchor", help="frame generator on the server")
+    p.add_argument("--rows", type=int, default=4, help="rows in the strip image")
+    p.add_argument("--references", type=int, default=1,
+                   help="reference views (RGB-D) that build the session's world: the first "
+                        "pose, and with N > 1, N poses spread evenly along the path")
+    p.add_argument("--record", default=None, metavar="NAME",
+                   help="record the rendered trajectory as dataset NAME instead of streaming")
+    p.add_argument("--timeout", type=float, default=10.0, help="client call timeout, seconds")
+    args = p.parse_args(argv)
+    if args.frames < 1 or args.size < 16 or args.rows < 1 or args.references < 1:
+        p.error(f"need --frames >= 1, --size >= 16, --rows >= 1, --references >= 1 (got "
+                f"{args.frames}, {args.size}, {args.rows}, {args.references})")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> dict:
+    """Command line entry point; see the module docstring.
+
+    Returns:
+        Stats of the run. Streaming: ``frames`` (received without error), ``fps`` (frames
+        over the wall time of the stream, engine rendering included), ``latency_median_ms``
+        and ``latency_p95_ms`` (end to end, the client's round trip from handing the request
+        to gRPC to the decoded frame), ``render_median_ms`` (engine), ``skipped``, ``errors``.
+        Recording: ``frames``, ``frames_written``, ``path``, ``render_median_ms``.
+    """
+    args = _parse_args(argv)
+    from worldbridge.client import (BridgeClient, CapturedView, PoseRequest,  # noqa: F401
+                                    ReferenceView)
+
+    poses = camera_path(args.frames, args.path)
+    render_ms: list[float] = []
+    with PandaEngine(args.size, args.size, fov_y_deg=args.fov) as engine:
+        K = engine.intrinsics()
+        print(f"panda3d engine: {engine.renderer}, {args.size}x{args.size}, "
+              f"{args.frames} poses ({args.path})", flush=True)
+
+        def timed_render(c2w):
+            t0 = time.perf_counter()
+            out = engine.render(c2w)
+            render_ms.append((time.perf_counter() - t0) * 1e3)
+            return out
+
+        with BridgeClient(args.server, token=args.token, timeout_s=args.timeout) as client:
+            if args.record:
+                return _record(client, CapturedView, args, poses, timed_render, K, render_ms)
+            return _stream(client, ReferenceView, PoseRequest, args, poses, timed_render, K,
+                           render_ms)
+
+
+def _record(client, CapturedView, args, poses, timed_render, K, render_ms) -> dict:
+    def views() -> Iterator:
+        for c2w in poses:
+            rgb, depth = timed_render(c2w)
+            yield CapturedView(rgb=rgb, depth=depth, c2w=c2w, convention=Convention.OPENGL,
+                               intrinsics=K)
+
+    summary = client.record(args.record, views())
+    stats = {"frames": len(poses), "frames_written": int(summary.frames_written),
+             "path": str(summary.path), "render_median_ms": _percentile(render_ms, 50)}
+    print(f"recorded {stats['frames_written']} frames to {stats['path']} "
+          f"(render median {stats['render_median_ms']:.1f} ms/frame)")
+    return stats
+
+
+def _stream(client, ReferenceView, PoseRequest, args, poses, timed_render, K, render_ms) -> dict:
+    import cv2
+
+    # Reference views: the first pose, plus (--references N) poses spread along the path.
+    ref_idx = sorted({int(round(x)) for x in np.linspace(0, len(poses) - 1, args.references)})
+    views = []
+    for i in ref_idx:
+        ref_rgb, ref_depth = timed_render(poses[i])
+        views.append(ReferenceView(rgb=ref_rgb, depth=ref_depth, c2w=poses[i],
+                                   convention=Convention.OPENGL, intrinsics=K))
+    session = client.open_session(views=views, generator=args.generator, width=args.size,
+                                  height=args.size)
+    render_ms.clear()  # report the per-frame render time of the stream only
+
+    engine_views: list[np.ndarray] = []
+    yielded_at: dict[int, float] = {}
+
+    def requests() -> Iterator:
+        for i, c2w in enumerate(poses):
+            rgb, depth = timed_render(c2w)
+            engine_views.append(rgb)
+            yielded_at[i] = time.perf_counter()
+            yield PoseRequest(c2w=c2w, convention=Convention.OPENGL, intrinsics=K, depth=depth)
+
+    writer = None
+    if args.video:
+        Path(args.video).parent.mkdir(parents=True, exist_ok=True)
+        writer = cv2.VideoWriter(args.video, cv2.VideoWriter_fourcc(*"mp4v"), 12.0,
+                                 (2 * args.size + 4, args.size))
+        if not writer.isOpened():
+            print(f"warning: OpenCV cannot write {args.video}; no video", file=sys.stderr)
+            writer = None
+
+    returned: dict[int, np.ndarray] = {}
+    latency_ms: list[float] = []
+    skipped: set[int] = set()
+    errors: list[str] = []
+    t_start = time.perf_counter()
+    try:
+        for frame in session.stream(requests(), lockstep=True):
+            now = time.perf_counter()
+            seq = int(frame.sequence)
+            skipped.update(int(s) for s in (frame.skipped or ()))
+            if frame.error:
+                errors.append(f"#{seq}: {frame.error}")
+                print(f"frame #{seq}: error: {frame.error}", file=sys.stderr)
+                continue
+            # End to end as the engine sees it: the client's round trip (request handed to
+            # gRPC -> frame decoded), which includes transport, queueing, generation and
+            # texture encoding/decoding. Fallback (a client without it): from our yield, which
+            # in lockstep mode also counts the wait for the previous frame.
+            rt = (frame.timings_ms or {}).get("round_trip")
+            if rt is not None:
+                latency_ms.append(float(rt))
+            elif seq in yielded_at:
+                latency_ms.append((now - yielded_at[seq]) * 1e3)
+            returned[seq] = frame.rgb
+            if writer is not None and 0 <= seq < len(engine_views):
+                writer.write(cv2.cvtColor(_side_by_side(engine_views[seq], frame.rgb, seq),
+                                          cv2.COLOR_RGB2BGR))
+    finally:
+        elapsed = time.perf_counter() - t_start
+        if writer is not None:
+            writer.release()
+        session.close()
+
+    n_rows = min(args.rows, len(engine_views))
+    picks = sorted({int(round(x)) for x in np.linspace(0, len(engine_views) - 1, n_rows)})
+    rows = [_side_by_side(engine_views[i], returned.get(i), i,
+                          "" if i in returned else " (none)") for i in picks]
+    if rows:
+        sep = np.full((4, rows[0].shape[1], 3), 255, np.uint8)
+        strip = rows[0]
+        for r in rows[1:]:
+            strip = np.concatenate([strip, sep, r], axis=0)
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        if not cv2.imwrite(args.out, cv2.cvtColor(strip, cv2.COLOR_RGB2BGR)):
+            print(f"warning: could not write {args.out}", file=sys.stderr)
+
+    stats = {
+        "frames": len(returned),
+        "fps": len(returned) / elapsed if elapsed > 0 else float("nan"),
+        "latency_median_ms": _percentile(latency_ms, 50),
+        "latency_p95_ms": _percentile(latency_ms, 95),
+        "render_median_ms": _percentile(render_ms, 50),
+        "skipped": len(skipped),
+        "errors": len(errors),
+    }
+    print(f"{stats['frames']} frames in {elapsed:.2f} s: {stats['fps']:.2f} frames/s (including "
+          f"engine render, median {stats['render_median_ms']:.1f} ms); end-to-end latency "
+          f"median {stats['latency_median_ms']:.1f} ms, p95 {stats['latency_p95_ms']:.1f} ms; "
+          f"{stats['skipped']} skipped, {stats['errors']} errors")
+    print(f"wrote {args.out}" + (f" and {args.video}" if writer is not None else ""))
+    return stats
+
+
+if __name__ == "__main__":
+    main()
