@@ -672,9 +672,12 @@ def _stream(client, ReferenceView, PoseRequest, args, poses, timed_render, K, re
         session.close()
 
     n_rows = min(args.rows, len(engine_views))
-    picks = sorted({int(round(x)) for x in np.linspace(0, len(engine_views) - 1, n_rows)})
+    # rows between the reference views, so the strip shows novel poses
+    picks = sorted({int(round(x)) for x in np.linspace(0, len(engine_views) - 1, n_rows + 2)[1:-1]})
+    refs = set(ref_idx)
     rows = [_side_by_side(engine_views[i], returned.get(i), i,
-                          "" if i in returned else " (none)") for i in picks]
+                          " (none)" if i not in returned else " (reference)" if i in refs else "")
+            for i in picks]
     if rows:
         sep = np.full((4, rows[0].shape[1], 3), 255, np.uint8)
         strip = rows[0]

@@ -38,6 +38,8 @@ def _demo_parser(sub) -> None:
     p.add_argument("--frames", type=int, default=48)
     p.add_argument("--size", type=int, default=512)
     p.add_argument("--generator", default="anchor")
+    p.add_argument("--references", type=int, default=3,
+                   help="engine views (RGB + depth) along the path that build the world")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         from worldbridge.demo import run_demo
 
         run_demo(out=args.out, video=args.video, frames=args.frames, size=args.size,
-                 generator=args.generator)
+                 generator=args.generator, references=args.references)
         return 0
     return 2
 

@@ -57,7 +57,7 @@ def start_server_process(extra_args: list[str] | None = None, timeout_s: float =
 
 
 def run_demo(out: Path, video: Path | None = None, frames: int = 48, size: int = 512,
-             generator: str = "anchor") -> dict:
+             generator: str = "anchor", references: int = 3) -> dict:
     """Run the demo end to end; returns the engine client's stats (fps, latency)."""
     path = find_engine_example()
     spec = importlib.util.spec_from_file_location("panda3d_engine", path)
@@ -67,7 +67,7 @@ def run_demo(out: Path, video: Path | None = None, frames: int = 48, size: int =
     proc, port = start_server_process(["--data-dir", str(data_dir)])
     try:
         argv = ["--server", f"127.0.0.1:{port}", "--frames", str(frames), "--size", str(size),
-                "--out", str(out), "--generator", generator]
+                "--out", str(out), "--generator", generator, "--references", str(references)]
         if video is not None:
             argv += ["--video", str(video)]
         return module.main(argv)
