@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
+import os
+import sys
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -113,3 +116,41 @@ def plane() -> PlaneScene:
 
 def repo_root() -> Path:
     return Path(__file__).resolve().parents[1]
+
+
+ENGINE_EXAMPLE = repo_root() / "examples" / "panda3d_engine.py"
+ENGINE_SIZE = 256  # the engine's default is 512; a smaller image keeps the tests fast on 2 cores
+
+
+def _engine_unavailable(reason: str):
+    """Skip on a developer machine without EGL; in CI (which installs it) this is a failure."""
+    if os.environ.get("CI"):
+        pytest.fail(f"engine tests must run in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def panda_example():
+    """The ``examples/panda3d_engine.py`` module."""
+    try:
+        import panda3d  # noqa: F401
+    except ImportError:
+        _engine_unavailable("panda3d is not installed (pip install panda3d)")
+    name = "worldbridge_example_panda3d_engine"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, ENGINE_EXAMPLE)
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[name] = mod
+        spec.loader.exec_module(mod)
+    return sys.modules[name]
+
+
+@pytest.fixture(scope="session")
+def panda_engine(panda_example):
+    """A 256x256, 60 degree vertical FOV Panda3D engine rendering offscreen on EGL."""
+    try:
+        eng = panda_example.PandaEngine(ENGINE_SIZE, ENGINE_SIZE, fov_y_deg=60.0, near=0.05, far=200.0)
+    except panda_example.EngineUnavailable as e:
+        _engine_unavailable(f"Panda3D cannot render offscreen through EGL here: {e}")
+    yield eng
+    eng.close()

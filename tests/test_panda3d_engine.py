@@ -19,35 +19,17 @@ from worldbridge.geometry import invert_rigid, opengl_to_opencv_c2w
 
 pytestmark = pytest.mark.engine
 
-_EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "panda3d_engine.py"
-_SIZE = 256  # the engine's default is 512; a smaller image keeps the tests fast on 2 cores
-
-
-def _load_example():
-    name = "worldbridge_example_panda3d_engine"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, _EXAMPLE)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+_SIZE = 256
 
 
 @pytest.fixture(scope="module")
-def pe():
-    pytest.importorskip("panda3d", reason="panda3d is not installed (pip install panda3d)")
-    return _load_example()
+def pe(panda_example):
+    return panda_example
 
 
 @pytest.fixture(scope="module")
-def engine(pe):
-    try:
-        eng = pe.PandaEngine(_SIZE, _SIZE, fov_y_deg=60.0, near=0.05, far=200.0)
-    except pe.EngineUnavailable as e:
-        pytest.skip(f"Panda3D cannot render offscreen through EGL here: {e}")
-    yield eng
-    eng.close()
+def engine(panda_engine):
+    return panda_engine
 
 
 def _pitched(pe, eye, yaw_deg, pitch_deg):
