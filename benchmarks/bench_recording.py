@@ -123,13 +123,32 @@ def _record(variant: str, out: Path, frames, n: int) -> list[float]:
     raise ValueError(f"unknown variant {variant!r}")
 
 
+def _busy_cpu_seconds() -> float | None:
+    """CPU seconds all processes spent busy since boot (Linux ``/proc/stat``), else None."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu_seconds() -> float:
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
 def run_child(variant: str, content: str, size: int, n: int, warmup: int, workdir: Path) -> dict:
     """One timed recording (after a warm-up one) in this process; returns its measurements."""
     frames = make_frames(size, content)
     if warmup:
         _record(variant, workdir / "warmup", frames, warmup)
     out = workdir / "timed"
+    busy0, own0 = _busy_cpu_seconds(), _own_cpu_seconds()
     times = _record(variant, out, frames, n)
+    busy1, own1 = _busy_cpu_seconds(), _own_cpu_seconds()
+    # CPU the rest of the machine used meanwhile, in cores: > ~0.2 means the numbers are low.
+    others = None if busy0 is None else max(0.0, (busy1 - busy0) - (own1 - own0)) / times[-1]
     total, lat = times[-1], np.array(times[:-1]) * 1000.0
     images = len(list((out / "images").glob("frame_*.png")))
     depths = len(list((out / "depth").glob("frame_*.png")))
@@ -146,7 +165,8 @@ def run_child(variant: str, content: str, size: int, n: int, warmup: int, workdi
         "mb_per_frame": size_bytes / n / 1e6,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
         "complete": images == n and depths == n and listed == n,
-        "loadavg_1min": os.getloadavg()[0],
+        "own_cpu_cores": (own1 - own0) / times[-1],
+        "other_cpu_cores": others,
     }
 
 
@@ -191,7 +211,8 @@ def main() -> None:
             med = sorted(runs, key=lambda r: r["fps"])[len(runs) // 2]
             rows.append({**med, "fps": statistics.median(fps), "fps_min": min(fps),
                          "fps_max": max(fps), "repeats": len(runs),
-                         "loadavg_1min": max(r["loadavg_1min"] for r in runs),
+                         "other_cpu_cores_max": max((r["other_cpu_cores"] or 0.0)
+                                                    for r in runs),
                          "complete": all(r["complete"] for r in runs)})
         base = next((r["fps"] for r in rows if r["content"] == content
                      and r["variant"] == "pillow-sync"), None)
@@ -199,30 +220,38 @@ def main() -> None:
             if r["content"] == content:
                 r["speedup_vs_pillow_sync"] = r["fps"] / base if base else None
 
+    cpu = platform.processor() or "?"
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in
+                   Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
     machine = {"python": platform.python_version(), "cpu_count": os.cpu_count(),
-               "machine": platform.machine(), "processor": platform.processor() or "?",
+               "machine": platform.machine(), "cpu": cpu,
                "size": args.size, "frames": args.frames, "repeats": args.repeats}
     if args.json:
         print(json.dumps({"machine": machine, "results": rows}, indent=2))
         return
     print(f"recording {args.frames} frames of {args.size}x{args.size} RGB + depth, "
-          f"{args.repeats} repeats, {os.cpu_count()} CPUs, Python {machine['python']}")
+          f"{args.repeats} repeats, {os.cpu_count()} CPUs ({cpu}), Python {machine['python']}")
     hdr = (f"{'content':<7} {'variant':<12} {'fps med':>8} {'[min-max]':>14} {'x base':>7} "
            f"{'call p50':>9} {'call p95':>9} {'MB/frame':>9} {'peak RSS':>9} {'all on disk':>11} "
-           f"{'load':>5}")
+           f"{'cores':>5} {'others':>6}")
     print(hdr)
     print("-" * len(hdr))
     for r in rows:
         rng = f"[{r['fps_min']:.0f}-{r['fps_max']:.0f}]"
+        speedup = r["speedup_vs_pillow_sync"]
+        speedup = f"{speedup:>6.2f}x" if speedup else f"{'-':>7}"
         print(f"{r['content']:<7} {r['variant']:<12} {r['fps']:>8.1f} {rng:>14} "
-              f"{r['speedup_vs_pillow_sync']:>6.2f}x {r['call_ms_p50']:>7.2f}ms "
+              f"{speedup} {r['call_ms_p50']:>7.2f}ms "
               f"{r['call_ms_p95']:>7.2f}ms {r['mb_per_frame']:>9.3f} "
               f"{r['peak_rss_mb']:>7.0f}MB {'yes' if r['complete'] else 'NO':>11} "
-              f"{r['loadavg_1min']:>5.1f}")
+              f"{r['own_cpu_cores']:>5.2f} {r['other_cpu_cores_max']:>6.2f}")
     print("fps: frames / (first frame handed over -> last frame on disk); call: time the "
-          "caller spends per frame (add_frame, or the whole synchronous write); load: highest "
-          "1-min load average seen after a repeat (above ~1.5 on 2 CPUs: other processes "
-          "competed and the numbers are low)")
+          "caller spends per frame (add_frame, or the whole synchronous write); cores: CPU the "
+          "recorder used (median run); others: most CPU (cores) other processes used during "
+          "a repeat (above ~0.2 they competed and the numbers are low)")
 
 
 if __name__ == "__main__":
