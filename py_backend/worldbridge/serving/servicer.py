@@ -8,6 +8,7 @@ on frame streams and writes recordings to disk. It never runs PyTorch itself.
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
 import logging
 import time
@@ -19,7 +20,7 @@ import grpc
 from worldbridge import PROTOCOL_VERSION, __version__
 from worldbridge.generators import DEFAULT_GENERATOR, GENERATORS
 from worldbridge.geometry import Intrinsics
-from worldbridge.recording import DatasetExistsError, DatasetNameError, DatasetWriter
+from worldbridge.recording import DatasetExistsError, DatasetNameError, DatasetWriter, RecordingError
 from worldbridge.serving.limits import ServerLimits
 from worldbridge.serving.sessions import SessionRecord, SessionRegistry
 from worldbridge.serving.texture import RowOrder, TextureFormat
@@ -326,7 +327,7 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
         except DatasetExistsError as e:
             await context.abort(grpc.StatusCode.ALREADY_EXISTS, str(e))
         summary = recording_pb2.RecordingSummary(dataset_name=header.dataset_name, path=str(writer.path))
-        written = 0
+        failure: RecordingError | None = None
         try:
             async for req in request_iterator:
                 if req.WhichOneof("kind") != "frame":
@@ -342,13 +343,22 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
                     continue
                 await asyncio.to_thread(writer.add_frame, v.rgb, v.depth, v.intrinsics, v.c2w,
                                         v.engine_c2w, v.convention, f.client_timestamp_us, f.sequence)
-                written += 1
+        except RecordingError as e:
+            failure = e
         finally:
-            # also when the client is cut off: every frame received so far is kept
-            await asyncio.to_thread(writer.close)
-        summary.frames_written = written
+            # also when the client is cut off: every frame received so far is written
+            try:
+                await asyncio.to_thread(writer.close)
+            except RecordingError as e:
+                failure = failure or e
+        if failure is not None:
+            code = grpc.StatusCode.RESOURCE_EXHAUSTED if isinstance(failure.__cause__, OSError) \
+                and getattr(failure.__cause__, "errno", None) == errno.ENOSPC else grpc.StatusCode.INTERNAL
+            await context.abort(code, f"recording {header.dataset_name} stopped after "
+                                      f"{writer.num_committed} stored frames: {failure}")
+        summary.frames_written = writer.num_committed
         summary.duration_s = time.perf_counter() - t0
-        log.info("recorded %d frames into %s (%d rejected)", written, writer.path, len(summary.rejected))
+        log.info("recorded %d frames into %s (%d rejected)", writer.num_committed, writer.path, len(summary.rejected))
         return summary
 
 
