@@ -6,11 +6,8 @@ engine tests skip with the reason when an offscreen buffer cannot be created.
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -14,7 +14,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from worldbridge import PROTOCOL_VERSION
 from worldbridge.client import BridgeClient, PoseRequest, depth_message, hello, pose_message
-from worldbridge.geometry import Convention, DepthEncoding
+from worldbridge.geometry import Convention
 from worldbridge.serving.texture import RowOrder, TextureFormat
 from worldbridge.v1 import camera_pb2, frames_pb2, handshake_pb2, image_pb2, session_pb2
 
@@ -221,3 +221,24 @@ def test_keyframes_grow_the_memory(gateway, plane):
         after = s.render(PoseRequest(moved, Convention.OPENCV)).coverage
         assert before < 0.9 and after > 0.99
         s.close()
+
+
+def test_idle_sessions_are_closed_but_streaming_ones_kept(make_gateway, plane):
+    from worldbridge.serving import ServerLimits
+
+    gw = make_gateway(limits=ServerLimits(session_idle_timeout_s=0.5))
+    with BridgeClient(gw.target) as c:
+        idle = c.open_session([plane.view()])
+        busy = c.open_session([plane.view()])
+
+        def slow_poses():
+            for i in range(8):
+                time.sleep(0.2)  # 1.6 s of streaming, longer than the idle timeout
+                yield PoseRequest(plane.pose(dx=0.01 * i), Convention.OPENCV)
+
+        frames = list(busy.stream(slow_poses()))
+        assert [f.error for f in frames] == [None] * 8
+        with pytest.raises(grpc.RpcError) as e:
+            idle.close()
+        assert e.value.code() == grpc.StatusCode.NOT_FOUND
+        assert busy.close() == 8

@@ -7,7 +7,6 @@ example, the demo, the tests and the benchmarks.
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 from dataclasses import dataclass, field

@@ -17,9 +17,12 @@ class ServerLimits:
         max_texture_side: largest width or height, pixels, of any image or output texture.
         max_reference_views: reference views per OpenSession.
         max_sessions: open sessions per server.
+        session_idle_timeout_s: a session with no open stream and no frame for this long is
+            closed (an engine that crashed never calls CloseSession).
     """
 
     max_message_bytes: int = 64 * 1024 * 1024
     max_texture_side: int = 4096
     max_reference_views: int = 64
     max_sessions: int = 64
+    session_idle_timeout_s: float = 1800.0

@@ -93,6 +93,7 @@ class Gateway:
         self.pool: WorkerPool | None = None
         self.servicer: WorldBridgeServicer | None = None
         self.server: grpc.aio.Server | None = None
+        self._janitor: asyncio.Task | None = None
 
     async def start(self) -> "Gateway":
         cfg = self.config
@@ -133,6 +134,7 @@ class Gateway:
             raise OSError(f"could not bind {address}")
         await self.pool.start()
         await self.server.start()
+        self._janitor = asyncio.create_task(self.servicer.expire_idle_sessions(), name="sessions-janitor")
         log.info("WorldBridge gateway on %s:%d (%s), %d local worker(s), workers at %s",
                  cfg.host, self.port, "TLS" if cfg.tls_cert else "plaintext", cfg.workers,
                  self.pool.bind_address)
@@ -155,6 +157,8 @@ class Gateway:
         await self._refresh_overall_health()
 
     async def stop(self, grace_s: float = 1.0) -> None:
+        if self._janitor is not None:
+            self._janitor.cancel()
         if self.server is not None:
             await self.health.enter_graceful_shutdown()
             await self.server.stop(grace_s)

@@ -86,6 +86,31 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
         if lost:
             log.warning("%d session(s) lost with %s", len(lost), worker_id)
 
+    async def expire_idle_sessions(self) -> None:
+        """Close sessions idle for longer than ``limits.session_idle_timeout_s`` (runs forever)."""
+        period_s = min(10.0, max(0.05, self.limits.session_idle_timeout_s / 4))
+        while True:
+            await asyncio.sleep(period_s)
+            for rec in self.sessions.idle(self.limits.session_idle_timeout_s):
+                log.info("closing session %s: idle for %.0f s", rec.session_id,
+                         self.limits.session_idle_timeout_s)
+                await self._close(rec.session_id)
+
+    async def _close(self, session_id: str) -> SessionRecord | None:
+        rec = self.sessions.pop(session_id)
+        if rec is None:
+            return None
+        w = self.pool.workers.get(rec.worker_id)
+        if w is not None:
+            w.sessions.discard(rec.session_id)
+        if not rec.lost:
+            try:
+                await self.pool.request(rec.worker_id, {"op": "close", "session": rec.session_id},
+                                        timeout_s=10)
+            except (WorkerUnavailable, WorkerError, asyncio.TimeoutError):
+                pass  # the session is gone with its worker either way
+        return rec
+
     # ------------------------------------------------------------------ unary
 
     def server_info(self, warnings: list[str] | None = None) -> handshake_pb2.ServerInfo:
@@ -152,17 +177,16 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
         if generator not in GENERATORS:
             raise WireError(grpc.StatusCode.INVALID_ARGUMENT,
                             f"unknown generator {generator!r}; available: {sorted(GENERATORS)}")
-        views = []
+        views, ref_k = [], None
         for i, v in enumerate(request.reference_views):
             pv = parse_view(v.pose, v.intrinsics, v.rgb, v.depth if v.HasField("depth") else None,
                             lim, f"reference_views[{i}]")
             views.append({"rgb": pv.rgb, "depth": pv.depth, "c2w": pv.c2w, "K": _k_list(pv.intrinsics)})
+            ref_k = ref_k or pv.intrinsics
         if all(v["depth"] is None for v in views):
             raise WireError(grpc.StatusCode.INVALID_ARGUMENT, "no reference view carries depth: "
                             "the scene memory is built from depth")
         out = request.output
-        ref_k = parse_view(request.reference_views[0].pose, request.reference_views[0].intrinsics,
-                           None, None, lim, "reference_views[0]", require_rgb=False).intrinsics
         width = out.width or ref_k.width
         height = out.height or ref_k.height
         if max(width, height) > lim.max_texture_side:
@@ -187,18 +211,9 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
         return msg, default_k
 
     async def CloseSession(self, request, context):  # noqa: N802
-        rec = self.sessions.pop(request.session_id)
+        rec = await self._close(request.session_id)
         if rec is None:
             await context.abort(grpc.StatusCode.NOT_FOUND, f"unknown session {request.session_id!r}")
-        w = self.pool.workers.get(rec.worker_id)
-        if w is not None:
-            w.sessions.discard(rec.session_id)
-        if not rec.lost:
-            try:
-                await self.pool.request(rec.worker_id, {"op": "close", "session": rec.session_id},
-                                        timeout_s=10)
-            except (WorkerUnavailable, WorkerError, asyncio.TimeoutError):
-                pass  # the session is gone with its worker either way
         return session_pb2.CloseSessionResponse(frames_served=rec.frames_served)
 
     # ------------------------------------------------------------------ frames
@@ -221,8 +236,16 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
         out: asyncio.Queue = asyncio.Queue()
         wake = asyncio.Event()
         state = {"pending": None, "skipped": [], "reading": True}
+        attached: set[str] = set()
 
         async def reader() -> None:
+            try:
+                await read_all()
+            finally:
+                state["reading"] = False
+                wake.set()
+
+        async def read_all() -> None:
             async for req in request_iterator:
                 t_arrival = time.perf_counter()
                 rec = self.sessions.get(req.session_id)
@@ -230,6 +253,9 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
                     out.put_nowait(_frame_error(req, grpc.StatusCode.NOT_FOUND,
                                                 f"unknown session {req.session_id!r}"))
                     continue
+                if rec.session_id not in attached:
+                    attached.add(rec.session_id)
+                    rec.open_streams += 1
                 if rec.lost:
                     out.put_nowait(_Abort(grpc.StatusCode.UNAVAILABLE,
                                           f"session {rec.session_id} is lost: {rec.lost_reason}"))
@@ -243,8 +269,6 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
                     state["skipped"].append(state["pending"][0].sequence)
                 state["pending"] = (req, rec, msg, t_arrival)
                 wake.set()
-            state["reading"] = False
-            wake.set()
 
         async def renderer() -> None:
             while True:
@@ -258,7 +282,6 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
                     continue
                 req, rec, msg, t_arrival = item
                 skipped, state["skipped"] = state["skipped"], []
-                t_send = time.perf_counter()
                 try:
                     reply = await self.pool.request(rec.worker_id, msg)
                 except WorkerUnavailable as e:
@@ -276,8 +299,8 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
                     wake.set()
                     continue
                 rec.frames_served += 1
-                worker_ms = reply["worker_ms"]
-                round_trip_ms = (time.perf_counter() - t_send) * 1e3
+                rec.last_used = time.monotonic()
+                stages_ms = reply["anchor_ms"] + reply["model_ms"] + reply["encode_ms"]
                 frame = frames_pb2.Frame(
                     sequence=req.sequence, client_timestamp_us=req.client_timestamp_us,
                     texture=image_pb2.Texture(data=bytes(reply["texture"]), width=reply["width"],
@@ -285,10 +308,11 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
                                               row_order=reply["row_order"]),
                     skipped_sequences=skipped, anchor_coverage=reply["coverage"],
                     timings=frames_pb2.StageTimings(
-                        queue_ms=(t_send - t_arrival) * 1e3 + max(0.0, round_trip_ms - worker_ms) / 2,
                         anchor_ms=reply["anchor_ms"], model_ms=reply["model_ms"],
-                        encode_ms=reply["encode_ms"],
-                        server_total_ms=(time.perf_counter() - t_arrival) * 1e3))
+                        encode_ms=reply["encode_ms"]))
+                total_ms = (time.perf_counter() - t_arrival) * 1e3
+                frame.timings.server_total_ms = total_ms
+                frame.timings.queue_ms = max(0.0, total_ms - stages_ms)
                 out.put_nowait(frame)
                 wake.set()  # a newer pose may have arrived while rendering
 
@@ -304,14 +328,18 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
         finally:
             for t in tasks:
                 t.cancel()
+            for sid in attached:
+                rec = self.sessions.get(sid)
+                if rec is not None:
+                    rec.open_streams -= 1
+                    rec.last_used = time.monotonic()
 
     # ------------------------------------------------------------------ recording
 
     async def RecordTrajectory(self, request_iterator, context):  # noqa: N802
         t0 = time.perf_counter()
-        first = None
-        async for first in request_iterator:
-            break
+        requests = request_iterator.__aiter__()
+        first = await anext(requests, None)
         if first is None or first.WhichOneof("kind") != "header":
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
                                 "a recording starts with a RecordingHeader message")
@@ -329,7 +357,7 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
         summary = recording_pb2.RecordingSummary(dataset_name=header.dataset_name, path=str(writer.path))
         failure: RecordingError | None = None
         try:
-            async for req in request_iterator:
+            async for req in requests:
                 if req.WhichOneof("kind") != "frame":
                     summary.rejected.add(sequence=0, code=grpc.StatusCode.INVALID_ARGUMENT.value[0],
                                          message="a second RecordingHeader was ignored")

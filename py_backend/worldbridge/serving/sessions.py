@@ -20,6 +20,8 @@ class SessionRecord:
         worker_id: the worker the session is pinned to.
         default_intrinsics: used when a FrameRequest carries none (output size, first
             reference view's field of view).
+        last_used: ``time.monotonic()`` of the last frame or open.
+        open_streams: frame streams currently attached (an idle session with one is kept).
         lost: set when its worker died; every later request gets UNAVAILABLE.
     """
 
@@ -28,6 +30,8 @@ class SessionRecord:
     default_intrinsics: Intrinsics
     generator: str
     created: float = field(default_factory=time.time)
+    last_used: float = field(default_factory=time.monotonic)
+    open_streams: int = 0
     frames_served: int = 0
     lost: bool = False
     lost_reason: str = ""
@@ -54,6 +58,12 @@ class SessionRegistry:
 
     def pop(self, session_id: str) -> SessionRecord | None:
         return self._sessions.pop(session_id, None)
+
+    def idle(self, older_than_s: float) -> list[SessionRecord]:
+        """Sessions with no open stream and no use for ``older_than_s`` seconds."""
+        now = time.monotonic()
+        return [r for r in self._sessions.values()
+                if r.open_streams == 0 and now - r.last_used > older_than_s]
 
     def mark_worker_lost(self, worker_id: str, reason: str) -> list[str]:
         """Mark every session pinned to ``worker_id`` lost; return their ids."""
