@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
+from helpers import random_pose
 from worldbridge.geometry import (
     Convention,
     Intrinsics,
@@ -37,20 +37,11 @@ def test_shared_intrinsics_vectors(case):
         assert getattr(k, key) == pytest.approx(value, rel=1e-12)
 
 
-def _random_rigid(rng):
-    q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
-    q *= np.sign(np.linalg.det(q))
-    m = np.eye(4)
-    m[:3, :3] = q
-    m[:3, 3] = rng.normal(size=3) * 10
-    return m
-
-
 @pytest.mark.parametrize("conv", [Convention.UNREAL, Convention.UNITY, Convention.OPENGL, Convention.OPENCV])
 def test_round_trip_and_rigidity(conv):
     rng = np.random.default_rng(int(conv))
     for _ in range(20):
-        m = _random_rigid(rng)
+        m = random_pose(rng, 10.0)
         cv = to_opencv_c2w(m, conv)
         assert np.linalg.det(cv[:3, :3]) == pytest.approx(1.0)
         np.testing.assert_allclose(from_opencv_c2w(cv, conv), m, atol=1e-9)

@@ -7,7 +7,7 @@ import collections
 import numpy as np
 import pytest
 import torch
-
+from helpers import random_pose
 from worldbridge.geometry import Intrinsics, PoseError, invert_rigid
 from worldbridge.memory import SceneMemory, unproject_depth, warmup
 from worldbridge.memory._voxel_set import VoxelCounter, voxel_keys
@@ -19,17 +19,6 @@ INTR = Intrinsics.from_horizontal_fov(70.0, 96, 64)
 @pytest.fixture(scope="module", autouse=True)
 def _compiled():
     warmup()
-
-
-def random_pose(rng, translation=2.0):
-    q, r = np.linalg.qr(rng.normal(size=(3, 3)))
-    q = q * np.sign(np.diag(r))
-    if np.linalg.det(q) < 0:
-        q[:, 0] = -q[:, 0]
-    c2w = np.eye(4)
-    c2w[:3, :3] = q
-    c2w[:3, 3] = rng.normal(size=3) * translation
-    return c2w
 
 
 def random_view(rng, intr=INTR, invalid=0.1):
@@ -59,7 +48,7 @@ def look_pose(x=0.0, y=0.0, z=0.0, yaw_deg=0.0):
 def test_unproject_matches_pinhole_formula():
     rng = np.random.default_rng(0)
     _, depth = random_view(rng)
-    c2w = random_pose(rng)
+    c2w = random_pose(rng, 2.0)
     points, pixels = unproject_depth(depth, INTR, c2w)
     valid = np.isfinite(depth) & (depth > 0)
     np.testing.assert_array_equal(pixels, np.flatnonzero(valid))
@@ -79,7 +68,7 @@ def test_unproject_matches_pinhole_formula():
 def test_unproject_render_round_trip_same_camera(seed):
     rng = np.random.default_rng(seed)
     rgb, depth = random_view(rng)
-    c2w = random_pose(rng)
+    c2w = random_pose(rng, 2.0)
     mem = SceneMemory(voxel_size=0.05)
     added = mem.add_view(rgb, depth, INTR, c2w, reference=True)
     valid = np.isfinite(depth) & (depth > 0)

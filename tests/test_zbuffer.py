@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
+from helpers import random_pose
 from worldbridge.geometry import Intrinsics, invert_rigid
 from worldbridge.render import AnchorRender, render_points, warmup
 
@@ -38,18 +38,6 @@ def reference_render(points, colors, w2c, K, height, width, near=1e-3, radius=0)
     image = np.zeros((height, width, colors.shape[1]), dtype=colors.dtype)
     image[mask] = colors[best_i[mask]]
     return image, np.where(mask, best_z, F32(0)), mask
-
-
-def random_pose(rng, translation=1.0):
-    """A random rigid c2w (OpenCV), float64."""
-    q, r = np.linalg.qr(rng.normal(size=(3, 3)))
-    q = q * np.sign(np.diag(r))
-    if np.linalg.det(q) < 0:
-        q[:, 0] = -q[:, 0]
-    c2w = np.eye(4)
-    c2w[:3, :3] = q
-    c2w[:3, 3] = rng.normal(size=3) * translation
-    return c2w
 
 
 def random_scene(rng, n=2500, height=40, width=56):
