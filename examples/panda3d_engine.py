@@ -65,6 +65,7 @@ _REPO = Path(__file__).resolve().parents[1]
 if str(_REPO / "py_backend") not in sys.path:  # run from a checkout without `pip install -e .`
     sys.path.insert(0, str(_REPO / "py_backend"))
 
+from worldbridge.client import BridgeClient, CapturedView, PoseRequest, ReferenceView  # noqa: E402
 from worldbridge.geometry import Convention, Intrinsics  # noqa: E402
 
 __all__ = ["PandaEngine", "EngineUnavailable", "camera_path", "look_at_gl", "main",
@@ -567,9 +568,6 @@ def main(argv: Sequence[str] | None = None) -> dict:
         Recording: ``frames``, ``frames_written``, ``path``, ``render_median_ms``.
     """
     args = _parse_args(argv)
-    from worldbridge.client import (BridgeClient, CapturedView, PoseRequest,  # noqa: F401
-                                    ReferenceView)
-
     poses = camera_path(args.frames, args.path)
     render_ms: list[float] = []
     with PandaEngine(args.size, args.size, fov_y_deg=args.fov) as engine:
@@ -585,12 +583,11 @@ def main(argv: Sequence[str] | None = None) -> dict:
 
         with BridgeClient(args.server, token=args.token, timeout_s=args.timeout) as client:
             if args.record:
-                return _record(client, CapturedView, args, poses, timed_render, K, render_ms)
-            return _stream(client, ReferenceView, PoseRequest, args, poses, timed_render, K,
-                           render_ms)
+                return _record(client, args, poses, timed_render, K, render_ms)
+            return _stream(client, args, poses, timed_render, K, render_ms)
 
 
-def _record(client, CapturedView, args, poses, timed_render, K, render_ms) -> dict:
+def _record(client, args, poses, timed_render, K, render_ms) -> dict:
     def views() -> Iterator:
         for c2w in poses:
             rgb, depth = timed_render(c2w)
@@ -605,7 +602,7 @@ def _record(client, CapturedView, args, poses, timed_render, K, render_ms) -> di
     return stats
 
 
-def _stream(client, ReferenceView, PoseRequest, args, poses, timed_render, K, render_ms) -> dict:
+def _stream(client, args, poses, timed_render, K, render_ms) -> dict:
     import cv2
 
     # Reference views: the first pose, plus (--references N) poses spread along the path.
