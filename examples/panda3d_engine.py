@@ -587,11 +587,17 @@ def main(argv: Sequence[str] | None = None) -> dict:
             return _stream(client, args, poses, timed_render, K, render_ms)
 
 
+def wire_depth(depth: np.ndarray) -> np.ndarray:
+    """The engine's depth as WorldBridge reads it: nothing drawn here means sky, which the
+    wire marks +inf (0 would mean "unknown")."""
+    return np.where(depth > 0, depth, np.float32(np.inf)).astype(np.float32)
+
+
 def _record(client, args, poses, timed_render, K, render_ms) -> dict:
     def views() -> Iterator:
         for c2w in poses:
             rgb, depth = timed_render(c2w)
-            yield CapturedView(rgb=rgb, depth=depth, c2w=c2w, convention=Convention.OPENGL,
+            yield CapturedView(rgb=rgb, depth=wire_depth(depth), c2w=c2w, convention=Convention.OPENGL,
                                intrinsics=K)
 
     summary = client.record(args.record, views())
@@ -610,7 +616,7 @@ def _stream(client, args, poses, timed_render, K, render_ms) -> dict:
     views = []
     for i in ref_idx:
         ref_rgb, ref_depth = timed_render(poses[i])
-        views.append(ReferenceView(rgb=ref_rgb, depth=ref_depth, c2w=poses[i],
+        views.append(ReferenceView(rgb=ref_rgb, depth=wire_depth(ref_depth), c2w=poses[i],
                                    convention=Convention.OPENGL, intrinsics=K))
     session = client.open_session(views=views, generator=args.generator, width=args.size,
                                   height=args.size)
@@ -624,7 +630,8 @@ def _stream(client, args, poses, timed_render, K, render_ms) -> dict:
             rgb, depth = timed_render(c2w)
             engine_views.append(rgb)
             yielded_at[i] = time.perf_counter()
-            yield PoseRequest(c2w=c2w, convention=Convention.OPENGL, intrinsics=K, depth=depth)
+            yield PoseRequest(c2w=c2w, convention=Convention.OPENGL, intrinsics=K,
+                              depth=wire_depth(depth))
 
     writer = None
     if args.video:

@@ -13,7 +13,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from worldbridge import PROTOCOL_VERSION
-from worldbridge.client import BridgeClient, PoseRequest, depth_message, hello, pose_message
+from worldbridge.client import BridgeClient, PoseRequest, ReferenceView, depth_message, hello, pose_message
 from worldbridge.geometry import Convention
 from worldbridge.serving.texture import RowOrder, TextureFormat
 from worldbridge.v1 import camera_pb2, frames_pb2, handshake_pb2, image_pb2, session_pb2
@@ -242,3 +242,18 @@ def test_idle_sessions_are_closed_but_streaming_ones_kept(make_gateway, plane):
             idle.close()
         assert e.value.code() == grpc.StatusCode.NOT_FOUND
         assert busy.close() == 8
+
+
+def test_sky_stays_in_place_when_the_camera_moves(gateway, plane):
+    """Reference pixels with depth +inf (sky) are kept as directions: after a sideways move,
+    the sky region still shows the sky colour instead of being filled from the ground."""
+    rgb = plane.rgb.copy()
+    depth = plane.depth.copy()
+    rgb[:24] = (90, 160, 250)
+    depth[:24] = np.inf
+    view = ReferenceView(rgb=rgb, depth=depth, c2w=plane.c2w, convention=Convention.OPENCV, intrinsics=plane.k)
+    with BridgeClient(gateway.target) as c:
+        s = c.open_session([view])
+        f = s.render(PoseRequest(plane.pose(dx=0.5), Convention.OPENCV))
+        np.testing.assert_array_equal(f.rgb[:20], np.broadcast_to(np.uint8([90, 160, 250]), (20, 64, 3)))
+        s.close()

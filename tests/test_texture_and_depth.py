@@ -54,9 +54,10 @@ Z = np.array([[0.5, 1.25, 0.0], [2.0, np.inf, 10.0]], np.float32)
 
 @pytest.mark.parametrize("enc, tol", [(DepthEncoding.FLOAT32_M, 0), (DepthEncoding.FLOAT16_M, 5e-3),
                                       (DepthEncoding.UINT16_MM, 1e-3)])
-def test_depth_round_trip_invalid_becomes_zero(enc, tol):
+def test_depth_round_trip_keeps_invalid_and_sky(enc, tol):
     z = decode_depth(encode_depth(Z, enc), 3, 2, enc, DepthKind.PLANAR_Z)
-    expected = np.where(np.isinf(Z), 0, Z)
+    # +inf (sky) survives the float encodings; millimetres have no sky, only 0 (invalid)
+    expected = np.where(np.isinf(Z), 0, Z) if enc == DepthEncoding.UINT16_MM else Z
     np.testing.assert_allclose(z, expected, atol=tol)
     assert z.dtype == np.float32
 

@@ -1,11 +1,15 @@
 """Depth images: decoding the wire encodings to planar z in metres, and back.
 
 Inside the backend a depth map is ``[H, W]`` float32 planar z (distance along the camera's
-optical axis, OpenCV +Z) in metres, with 0 marking invalid or sky pixels. On the wire a
-depth image has an encoding (float32 metres, float16 metres, uint16 millimetres), a kind
-(planar z or ray distance from the camera centre) and raw little-endian bytes in row-major
-order, top row first. Invalid/sky pixels are 0 or +inf on the wire; NaN and negative
-values are rejected.
+optical axis, OpenCV +Z) in metres. Two values are special, on the wire and inside:
+
+* ``0``: invalid or unknown (no surface information; the pixel is not lifted);
+* ``+inf``: sky / background infinitely far away (lifted as a direction, see
+  :mod:`worldbridge.serving.session_state`). ``UINT16_MM`` cannot express it: there 0 is all.
+
+On the wire a depth image has an encoding (float32 metres, float16 metres, uint16
+millimetres), a kind (planar z or ray distance from the camera centre) and raw
+little-endian bytes in row-major order, top row first. NaN and negative values are rejected.
 """
 
 from __future__ import annotations
@@ -67,7 +71,8 @@ def ray_to_planar(ray: np.ndarray, intrinsics: Intrinsics) -> np.ndarray:
 
 def decode_depth(data: bytes, width: int, height: int, encoding: int, kind: int,
                  intrinsics: Intrinsics | None = None) -> np.ndarray:
-    """Decode wire depth bytes to ``[H, W]`` float32 planar z in metres (0 = invalid).
+    """Decode wire depth bytes to ``[H, W]`` float32 planar z in metres (0 = invalid,
+    +inf = sky).
 
     Args:
         data: raw little-endian bytes, row-major, top row first.
@@ -106,7 +111,6 @@ def decode_depth(data: bytes, width: int, height: int, encoding: int, kind: int,
                              "pixels with 0 or +inf")
         if (z < 0).any():
             raise DepthError(f"depth has negative values (min {float(z.min())} m)")
-        z[np.isinf(z)] = 0.0
     if knd is DepthKind.RAY_DISTANCE:
         if intrinsics is None or (intrinsics.width, intrinsics.height) != (width, height):
             raise DepthError("RAY_DISTANCE depth needs intrinsics of the same size as the depth "
@@ -116,9 +120,9 @@ def decode_depth(data: bytes, width: int, height: int, encoding: int, kind: int,
 
 
 def encode_depth(z: np.ndarray, encoding: int = DepthEncoding.FLOAT32_M) -> bytes:
-    """Encode ``[H, W]`` planar z metres (0 or inf = invalid) to wire bytes.
+    """Encode ``[H, W]`` planar z metres (0 = invalid, +inf = sky) to wire bytes.
 
-    ``UINT16_MM`` rounds to millimetres; values above 65.535 m become 0 (invalid).
+    ``UINT16_MM`` rounds to millimetres; values above 65.535 m and +inf become 0 (invalid).
 
     Raises:
         DepthError: unknown encoding.

@@ -13,7 +13,7 @@ from worldbridge.geometry import Intrinsics
 from worldbridge.memory import DEFAULT_MAX_POINTS, DEFAULT_VOXEL_SIZE, SceneMemory
 from worldbridge.serving.texture import encode_texture
 
-__all__ = ["OutputSpec", "WorkerSession", "RenderedFrame"]
+__all__ = ["OutputSpec", "WorkerSession", "RenderedFrame", "SKY_DEPTH_M"]
 
 
 @dataclass(frozen=True)
@@ -39,12 +39,16 @@ class RenderedFrame:
     rgb: np.ndarray | None = field(default=None, repr=False)
 
 
+SKY_DEPTH_M = 1.0e4
+"""Where reference-view sky pixels (depth +inf) are placed along their rays, metres."""
+
+
 class WorkerSession:
     """Scene memory + generator for one engine session, pinned to one worker.
 
     Args:
         views: list of dicts with ``rgb`` ``[H, W, 3]`` uint8, ``depth`` ``[H, W]`` float32
-            metres or None, ``c2w`` ``[4, 4]`` OpenCV, ``intrinsics`` :class:`Intrinsics`.
+            metres (0 = invalid, +inf = sky) or None, ``c2w`` ``[4, 4]`` OpenCV, ``intrinsics`` :class:`Intrinsics`.
             Views with depth are lifted into the point cloud; the first is the reference view.
         generator: a generator name (see :mod:`worldbridge.generators.registry`).
         output: the output texture spec.
@@ -64,6 +68,13 @@ class WorkerSession:
         for v in views:
             if v["depth"] is not None:
                 self.memory.add_view(v["rgb"], v["depth"], v["intrinsics"].K, v["c2w"], reference=True)
+                sky = np.isposinf(v["depth"])
+                if sky.any():
+                    # sky pixels become points SKY_DEPTH_M away along their rays: no visible
+                    # parallax for any camera near the scene, behind every real surface
+                    sky_depth = np.where(sky, np.float32(SKY_DEPTH_M), np.float32(0))
+                    self.memory.add_view(v["rgb"], sky_depth, v["intrinsics"].K, v["c2w"],
+                                         reference=True)
         ref = views[0]
         self.reference_rgb = ref["rgb"]
         self.reference_c2w = ref["c2w"]
