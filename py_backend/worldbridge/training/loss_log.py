@@ -1,0 +1,71 @@
+"""Loss logging: one JSON line per logged step, and loss curves plotted to PNG."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+__all__ = ["LossLog", "plot_loss_curves"]
+
+
+class LossLog:
+    """Appends ``{"step": n, "<name>": value, ...}`` lines to ``path`` (resumable)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+
+    def append(self, step: int, **values: float) -> None:
+        with self.path.open("a") as f:
+            f.write(json.dumps({"step": int(step), **{k: float(v) for k, v in values.items()}}) + "\n")
+
+    def read(self) -> list[dict]:
+        """Every complete line (a torn last line from a killed run is skipped)."""
+        if not self.path.exists():
+            return []
+        rows = []
+        for line in self.path.read_text().splitlines():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+        return rows
+
+
+def plot_loss_curves(log: LossLog, png: str | Path, title: str = "training loss",
+                     smoothing: float = 0.9) -> Path:
+    """Plot every logged series against the step (raw, faint, and EMA-smoothed) to ``png``.
+
+    Raises:
+        ValueError: the log is empty.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = log.read()
+    if not rows:
+        raise ValueError(f"no losses logged in {log.path}")
+    names = sorted({k for r in rows for k in r if k != "step"})
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
+    for name in names:
+        pts = [(r["step"], r[name]) for r in rows if name in r]
+        steps, values = zip(*pts)
+        smooth, acc = [], values[0]
+        for v in values:
+            acc = smoothing * acc + (1 - smoothing) * v
+            smooth.append(acc)
+        line, = ax.plot(steps, values, alpha=0.25)
+        ax.plot(steps, smooth, color=line.get_color(), label=name)
+    ax.set_xlabel("step")
+    ax.set_yscale("log")
+    ax.set_title(title)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    out = Path(png)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out)
+    plt.close(fig)
+    return out
