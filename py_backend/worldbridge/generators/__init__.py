@@ -5,9 +5,13 @@ from worldbridge.generators.base import FrameGenerator, GenerationContext, pose_
 from worldbridge.generators.registry import (
     DEFAULT_GENERATOR,
     GENERATORS,
+    GeneratorSpec,
+    GeneratorUnavailableError,
     UnknownGeneratorError,
+    available_generators,
     create_generator,
 )
 
 __all__ = ["AnchorGenerator", "fill_holes", "FrameGenerator", "GenerationContext", "pose_seed",
-           "DEFAULT_GENERATOR", "GENERATORS", "UnknownGeneratorError", "create_generator"]
+           "DEFAULT_GENERATOR", "GENERATORS", "GeneratorSpec", "GeneratorUnavailableError",
+           "UnknownGeneratorError", "available_generators", "create_generator"]

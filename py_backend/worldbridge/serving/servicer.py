@@ -120,9 +120,9 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
             server_version=__version__,
             capabilities=list(CAPABILITIES),
             generators=[handshake_pb2.GeneratorInfo(
-                name=name, description=desc,
+                name=name, description=spec.description,
                 available=any(name in w.generators for w in self.pool.workers.values() if w.serving))
-                for name, (desc, _) in sorted(GENERATORS.items())],
+                for name, spec in sorted(GENERATORS.items())],
             limits=handshake_pb2.Limits(
                 max_message_bytes=lim.max_message_bytes, max_texture_width=lim.max_texture_side,
                 max_texture_height=lim.max_texture_side,
@@ -150,7 +150,7 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
                                 f"server has {len(self.sessions)} open sessions, the limit is "
                                 f"{self.limits.max_sessions}; close one first")
         try:
-            worker = self.pool.pick_worker()
+            worker = self.pool.pick_worker(msg["generator"])
             sid = self.sessions.new_id()
             reply = await self.pool.request(worker.worker_id, {**msg, "session": sid})
         except WorkerUnavailable as e:

@@ -23,7 +23,7 @@ import traceback
 
 import zmq
 
-from worldbridge.generators import GENERATORS, UnknownGeneratorError
+from worldbridge.generators import GeneratorUnavailableError, UnknownGeneratorError, available_generators
 from worldbridge.geometry import Intrinsics
 from worldbridge.serving import codec
 from worldbridge.serving.session_state import OutputSpec, WorkerSession
@@ -82,7 +82,7 @@ class Worker:
         sock.connect(self.connect)
         sock.send_multipart(codec.encode({
             "op": "ready", "worker": self.worker_id, "pid": os.getpid(), "device": self._device(),
-            "generators": sorted(GENERATORS), "token": self.token}))
+            "generators": available_generators(), "token": self.token}))
         hb = threading.Thread(target=self._heartbeat, daemon=True, name="heartbeat")
         hb.start()
         try:
@@ -116,6 +116,8 @@ class Worker:
                     "message": f"unknown worker op {op!r}"}
         except UnknownGeneratorError as e:
             return {"op": "reply", "id": rid, "ok": False, "code": "INVALID_ARGUMENT", "message": str(e)}
+        except GeneratorUnavailableError as e:
+            return {"op": "reply", "id": rid, "ok": False, "code": "FAILED_PRECONDITION", "message": str(e)}
         except SessionNotFound as e:
             return {"op": "reply", "id": rid, "ok": False, "code": "NOT_FOUND", "message": str(e)}
         except Exception as e:  # a bug must not kill the worker and its other sessions

@@ -147,16 +147,22 @@ class WorkerPool:
 
     # ----------------------------------------------------------------- requests
 
-    def pick_worker(self) -> WorkerHandle:
-        """The serving worker with the fewest sessions.
+    def pick_worker(self, generator: str | None = None) -> WorkerHandle:
+        """The serving worker with the fewest sessions (among those that can run ``generator``).
 
         Raises:
             WorkerUnavailable: no worker is serving.
+            WorkerError: ``FAILED_PRECONDITION`` when workers serve but none has ``generator``.
         """
         live = [w for w in self.workers.values() if w.serving]
         if not live:
             raise WorkerUnavailable("no render worker is serving")
-        return min(live, key=lambda w: (len(w.sessions), w.worker_id))
+        able = [w for w in live if generator is None or generator in w.generators]
+        if not able:
+            raise WorkerError("FAILED_PRECONDITION", f"no render worker can run generator "
+                              f"{generator!r} (its weights are missing); workers offer "
+                              f"{sorted({g for w in live for g in w.generators})}")
+        return min(able, key=lambda w: (len(w.sessions), w.worker_id))
 
     async def request(self, worker_id: str, message: dict[str, Any],
                       timeout_s: float | None = None) -> dict[str, Any]:
