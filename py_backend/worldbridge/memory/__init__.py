@@ -4,6 +4,12 @@ See :mod:`worldbridge.memory.pointcloud` for the keyframe, de-duplication and ev
 policy; rendering goes through :func:`worldbridge.render.render_points`.
 """
 
+from worldbridge.memory.latent_anchors import (
+    LatentAnchorMemory,
+    latent_intrinsics,
+    latent_view,
+    pool_depth_min,
+)
 from worldbridge.memory.pointcloud import (
     DEFAULT_MAX_POINTS,
     DEFAULT_VOXEL_SIZE,
@@ -14,4 +20,5 @@ from worldbridge.memory.pointcloud import (
 )
 
 __all__ = ["SceneMemory", "ViewRecord", "unproject_depth", "warmup",
-           "DEFAULT_MAX_POINTS", "DEFAULT_VOXEL_SIZE"]
+           "DEFAULT_MAX_POINTS", "DEFAULT_VOXEL_SIZE", "LatentAnchorMemory", "latent_intrinsics",
+           "latent_view", "pool_depth_min"]

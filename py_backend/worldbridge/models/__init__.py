@@ -1,17 +1,48 @@
 """Frame model (DiT + PRoPE), autoencoders, noise schedules, samplers, checkpoints."""
 
+from worldbridge.models.autoencoder import Autoencoder, rgb_to_tensor, tensor_to_rgb
+from worldbridge.models.autoencoder_io import load_autoencoder
+from worldbridge.models.autoencoder_kl import DiffusersAutoencoderKL, load_autoencoder_kl
+from worldbridge.models.bundle import FrameModelBundle, save_bundle
 from worldbridge.models.checkpoint import (
     CheckpointError,
     load_checkpoint_extra,
     load_frame_model,
     save_checkpoint,
 )
+from worldbridge.models.compact_autoencoder import (
+    AutoencoderCheckpointError,
+    CompactAutoencoder,
+    CompactAutoencoderConfig,
+    fit_scaling_factor,
+    train_autoencoder,
+)
 from worldbridge.models.config import FrameModelConfig
 from worldbridge.models.dit import FrameModel, ReferenceCache
 from worldbridge.models.pixart import PixArtLoadReport, load_pixart_sigma_weights
 from worldbridge.models.prope import PRoPE, projection_matrices, prope_attention
+from worldbridge.models.samplers import DDIMSampler, DistilledSampler, seeded_noise
+from worldbridge.models.schedule import NoiseSchedule, ScheduleConfig
 
 __all__ = [
+    "Autoencoder",
+    "AutoencoderCheckpointError",
+    "CompactAutoencoder",
+    "CompactAutoencoderConfig",
+    "DDIMSampler",
+    "DiffusersAutoencoderKL",
+    "DistilledSampler",
+    "FrameModelBundle",
+    "NoiseSchedule",
+    "ScheduleConfig",
+    "fit_scaling_factor",
+    "load_autoencoder",
+    "load_autoencoder_kl",
+    "rgb_to_tensor",
+    "save_bundle",
+    "seeded_noise",
+    "tensor_to_rgb",
+    "train_autoencoder",
     "CheckpointError",
     "FrameModel",
     "FrameModelConfig",

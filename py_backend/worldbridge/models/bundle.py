@@ -1,0 +1,115 @@
+"""A servable frame model: distilled generator + autoencoder + schedule + sampler timesteps.
+
+Layout of a bundle directory::
+
+    bundle.json                 format, schedule, sampler timesteps, image size, provenance
+    model.safetensors           the (distilled) FrameModel weights
+    config.json                 its FrameModelConfig
+    autoencoder/                the autoencoder checkpoint (compact or diffusers AutoencoderKL)
+
+``worldbridge export-bundle`` (:func:`save_bundle`) assembles one from a Stage III output and
+an autoencoder; the starter model shipped in the package is one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from worldbridge.models.autoencoder import Autoencoder
+from worldbridge.models.autoencoder_io import load_autoencoder
+from worldbridge.models.checkpoint import CheckpointError, load_checkpoint_extra, load_frame_model
+from worldbridge.models.dit import FrameModel
+from worldbridge.models.schedule import NoiseSchedule, ScheduleConfig
+
+__all__ = ["FrameModelBundle", "save_bundle", "BUNDLE_FILE", "BUNDLE_FORMAT"]
+
+BUNDLE_FILE = "bundle.json"
+BUNDLE_FORMAT = "worldbridge-frame-model-bundle"
+
+
+@dataclass
+class FrameModelBundle:
+    """A loaded bundle, ready to sample.
+
+    Attributes:
+        model: the generator (eval mode, requires_grad off).
+        autoencoder: its latent space.
+        schedule: the noise schedule it was trained with.
+        timesteps: distilled sampler timesteps, e.g. ``[999, 200]``.
+        info: the rest of ``bundle.json`` (provenance, metrics).
+    """
+
+    model: FrameModel
+    autoencoder: Autoencoder
+    schedule: NoiseSchedule
+    timesteps: list[int]
+    path: Path
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, device: Any = "cpu",
+             dtype: torch.dtype = torch.float32) -> "FrameModelBundle":
+        """Load a bundle directory.
+
+        Raises:
+            CheckpointError: missing/damaged ``bundle.json`` or model files (the autoencoder
+                raises its own AutoencoderCheckpointError).
+        """
+        p = Path(path)
+        meta_path = p / BUNDLE_FILE
+        if not meta_path.is_file():
+            raise CheckpointError(f"{str(p)!r} is not a frame-model bundle: no {BUNDLE_FILE}")
+        try:
+            meta = json.loads(meta_path.read_text())
+            if meta.get("format") != BUNDLE_FORMAT:
+                raise ValueError(f"format is {meta.get('format')!r}, expected {BUNDLE_FORMAT!r}")
+            schedule = NoiseSchedule(ScheduleConfig(**meta["schedule"]))
+            timesteps = [int(t) for t in meta["sampler_timesteps"]]
+        except (ValueError, KeyError, TypeError) as e:
+            raise CheckpointError(f"bad {meta_path}: {e}") from None
+        model = load_frame_model(p, device=device, dtype=dtype).eval().requires_grad_(False)
+        autoencoder = load_autoencoder(p / "autoencoder", device=device, dtype=dtype)
+        if autoencoder.latent_channels != model.config.latent_channels:
+            raise CheckpointError(f"bundle {str(p)!r}: autoencoder has {autoencoder.latent_channels} "
+                                  f"latent channels, the model {model.config.latent_channels}")
+        info = {k: v for k, v in meta.items() if k not in ("schedule", "sampler_timesteps")}
+        return cls(model, autoencoder, schedule, timesteps, p, info)
+
+
+def save_bundle(out_dir: str | os.PathLike, model_dir: str | os.PathLike,
+                autoencoder_dir: str | os.PathLike, timesteps: list[int] | None = None,
+                info: dict[str, Any] | None = None) -> Path:
+    """Assemble a bundle from a frame-model checkpoint and an autoencoder checkpoint.
+
+    Args:
+        model_dir: checkpoint folder (``model.safetensors`` + ``config.json``), e.g. a
+            Stage III ``final/``; its saved schedule and sampler timesteps are used.
+        autoencoder_dir: autoencoder checkpoint folder.
+        timesteps: override the sampler timesteps (default: the checkpoint's, else [999, 200]).
+        info: provenance to store (commands, metrics).
+
+    Raises:
+        CheckpointError: ``model_dir`` is not a frame-model checkpoint.
+    """
+    src, out = Path(model_dir), Path(out_dir)
+    extra = load_checkpoint_extra(src)
+    load_frame_model(src)  # validates weights against config before anything is copied
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("model.safetensors", "config.json"):
+        shutil.copy2(src / name, out / name)
+    if (out / "autoencoder").exists():
+        shutil.rmtree(out / "autoencoder")
+    shutil.copytree(autoencoder_dir, out / "autoencoder",
+                    ignore=shutil.ignore_patterns("*.tmp", ".*"))
+    meta = {"format": BUNDLE_FORMAT, "schedule": extra.get("schedule", ScheduleConfig().to_dict()),
+            "sampler_timesteps": timesteps or extra.get("sampler_timesteps", [999, 200]),
+            **(info or {})}
+    (out / BUNDLE_FILE).write_text(json.dumps(meta, indent=2) + "\n")
+    return out
