@@ -1,0 +1,546 @@
+"""Training clips from recorded trajectories: (target, anchor, reference) triples.
+
+Source: InSpatio-WorldFM (seeds/001_cf5667605b2ecdfd.txt), section 2.4.1 "Fundamental
+Frame Model" (its "Training Data" and "Training Strategy" paragraphs) and 2.4.2
+"Finetuning with Synthetic Data": each training sample is a clip of 16 frames
+with ground-truth poses and depth; 4 of them form the *reference group* whose frames are
+lifted into one global point cloud, the other 12 are *targets*; each target is paired with
+the *temporally closest* reference frame and with the point cloud rendered at its pose
+(the *anchor*); "random shuffling and masking strategies" simulate the disorder and
+discreteness of real use, and the anchor is masked with some probability (section 2.4.1,
+"Random anchor masking").
+
+How a clip is built here (:meth:`ClipDataset.plan` and :meth:`ClipDataset.load`):
+
+1. **Window.** The dataset enumerates clip windows: in every recording, a window starts
+   every ``window_step`` frames while ``clip_len`` frames at the smallest stride still fit.
+   An item draws its frame stride uniformly from ``frame_stride`` (inclusive; capped so
+   the clip stays inside the recording), so clips cover more or less camera motion; the
+   clip is ``start, start + s, ..., start + (clip_len - 1) s``.
+2. **References.** Without shuffling: ``num_references`` clip positions spread evenly over
+   the clip, ``round(linspace(0, clip_len - 1, R))`` (0, 5, 10, 15 for 16 and 4): the
+   reference group spans the whole clip, so every target lies between or next to
+   references, as at inference where the reference views surround the explored region.
+   With ``shuffle_references`` (the paper's random shuffling): the clip is cut into R
+   equal consecutive bins and one position is drawn uniformly in each (stratified: still
+   spread over the clip, never two in one bin, but in varying places, so targets are at
+   varying distances from their references), and the references are lifted into the point
+   cloud in a random order (which only matters where two points tie in the z-buffer).
+3. **Targets.** The ``clip_len - R`` other frames, in time order (or ``targets_per_clip``
+   of them drawn at random, in time order: cheaper clips, fewer triples).
+4. **Reference of a target.** The reference frame at the smallest ``|position - target|``
+   in the clip; a tie (a target midway between two references) goes to the earlier one,
+   or to a random one of the two with ``shuffle_references``.
+5. **Anchor.** Every reference frame is centre-cropped and resized (see :func:`crop_resize`),
+   and each valid depth pixel is lifted with :func:`worldbridge.memory.unproject_depth` at
+   the S x S resolution (so the anchor's point density matches serving, where the engine's
+   reference views are lifted at the size they are rendered); the points of the R
+   references are concatenated in lifting order and rendered at each target pose with
+   :func:`worldbridge.render.render_points` (z-buffer, nearest point wins, ties to the
+   earlier point). Without sky lifting this is exactly what a
+   :class:`~worldbridge.memory.SceneMemory` holding the references as ``reference=True``
+   views (as a serving session does) renders.
+6. **Anchor masking.** Each target's anchor is dropped (``anchor_keep`` False) with
+   probability ``anchor_mask_prob``, independently per target. The anchor tensors are left
+   intact; the trainer replaces dropped anchors (whole frames) with its null condition.
+
+Depth: recorded depth is uint16 millimetres with 0 for invalid, sky and beyond 65.535 m
+(:mod:`worldbridge.recording.png_codec`); non-positive and non-finite values are never
+lifted. Serving lifts reference-view sky (+inf on the wire) as points
+``SKY_DEPTH_M`` away; recordings cannot tell sky from invalid, so
+``ClipSpec.zero_depth_is_sky`` (off by default) lifts every 0 pixel of a reference that
+way, which matches serving for engines whose only zero-depth pixels are sky (the Panda3D
+example).
+
+Randomness: every random choice of item ``index`` comes from
+``numpy.random.default_rng([seed, epoch, index])``, so an item is the same in any worker
+process, any number of workers and any DDP rank, and changes with :meth:`ClipDataset.
+set_epoch`; DDP ranks see different items because the sampler gives them different
+indices (:func:`worldbridge.training.data.make_dataloader`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import numbers
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+
+from worldbridge.geometry import Intrinsics, invert_rigid
+from worldbridge.memory import unproject_depth
+from worldbridge.recording import Dataset, load_dataset
+from worldbridge.render import render_points
+
+__all__ = ["ClipSpec", "ClipPlan", "ClipDataset", "crop_resize", "crop_resize_intrinsics",
+           "SKY_DEPTH_M"]
+
+_LOG = logging.getLogger(__name__)
+
+SKY_DEPTH_M = 1.0e4
+"""Distance at which sky pixels are lifted with ``ClipSpec.zero_depth_is_sky``, metres; the
+same value as :data:`worldbridge.serving.session_state.SKY_DEPTH_M`."""
+
+
+def _int(value: Any, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class ClipSpec:
+    """How clips are cut from recordings and turned into training triples.
+
+    Saved as JSON beside a run's checkpoints with :meth:`to_dict` / :meth:`from_dict`.
+
+    Attributes:
+        clip_len: frames per clip (the paper: 16).
+        num_references: frames of the clip that build the point cloud (the paper: 4);
+            the other ``clip_len - num_references`` are targets (the paper: 12).
+        frame_stride: ``(min, max)`` frame stride, inclusive; each item draws one
+            uniformly (capped by the frames left in its recording).
+        window_step: frames between the starts of consecutive clip windows of a recording.
+        image_size: S: every image is centre-cropped to a square and resized to S x S
+            pixels, intrinsics adjusted (:func:`crop_resize`).
+        anchor_mask_prob: probability, per target, that ``anchor_keep`` is False (random
+            anchor masking, whole frame), in [0, 1].
+        shuffle_references: random (stratified) reference positions, random lifting order
+            and random tie-breaks; False: evenly spread positions, time order (see the
+            module docstring).
+        targets_per_clip: return only this many targets per clip (drawn at random, in time
+            order), or None for all ``clip_len - num_references``.
+        point_radius_px: splat radius of the anchor renderer, pixels
+            (:func:`~worldbridge.render.render_points`); 0 as in serving.
+        zero_depth_is_sky: lift zero-depth reference pixels :data:`SKY_DEPTH_M` metres away
+            (as serving lifts +inf sky) instead of skipping them.
+        anchor_hole_value: value of ``anchor_rgb`` where no point landed (in [-1, 1] units;
+            0.0 is mid grey, -1.0 is black as the uint8 render).
+
+    Raises:
+        ValueError: a value out of range (clip_len < 2, num_references not in
+            [1, clip_len - 1], bad stride range, window_step < 1, image_size < 1, a
+            probability outside [0, 1], targets_per_clip not in [1, clip_len -
+            num_references], negative radius).
+    """
+
+    clip_len: int = 16
+    num_references: int = 4
+    frame_stride: tuple[int, int] = (1, 3)
+    window_step: int = 8
+    image_size: int = 256
+    anchor_mask_prob: float = 0.1
+    shuffle_references: bool = True
+    targets_per_clip: int | None = None
+    point_radius_px: int = 0
+    zero_depth_is_sky: bool = False
+    anchor_hole_value: float = 0.0
+
+    def __post_init__(self) -> None:
+        _int(self.clip_len, "clip_len", 2)
+        refs = _int(self.num_references, "num_references", 1)
+        if refs > self.clip_len - 1:
+            raise ValueError(f"num_references must be <= clip_len - 1 = {self.clip_len - 1} "
+                             f"(at least one target), got {refs}")
+        stride = tuple(self.frame_stride) if isinstance(self.frame_stride, (tuple, list)) \
+            else None
+        if stride is None or len(stride) != 2:
+            raise ValueError(f"frame_stride must be a (min, max) pair, got {self.frame_stride!r}")
+        lo, hi = _int(stride[0], "frame_stride[0]", 1), _int(stride[1], "frame_stride[1]", 1)
+        if hi < lo:
+            raise ValueError(f"frame_stride must have min <= max, got {stride}")
+        object.__setattr__(self, "frame_stride", (lo, hi))
+        _int(self.window_step, "window_step", 1)
+        _int(self.image_size, "image_size", 1)
+        p = self.anchor_mask_prob
+        if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
+            raise ValueError(f"anchor_mask_prob must be a number in [0, 1], got {p!r}")
+        if self.targets_per_clip is not None:
+            k = _int(self.targets_per_clip, "targets_per_clip", 1)
+            if k > self.clip_len - refs:
+                raise ValueError(f"targets_per_clip must be <= clip_len - num_references = "
+                                 f"{self.clip_len - refs}, got {k}")
+        _int(self.point_radius_px, "point_radius_px", 0)
+        if not (isinstance(self.anchor_hole_value, numbers.Real)
+                and math.isfinite(self.anchor_hole_value)):
+            raise ValueError(f"anchor_hole_value must be a finite number, got "
+                             f"{self.anchor_hole_value!r}")
+
+    @property
+    def num_targets(self) -> int:
+        """Targets returned per clip: ``targets_per_clip`` or ``clip_len - num_references``."""
+        if self.targets_per_clip is not None:
+            return self.targets_per_clip
+        return self.clip_len - self.num_references
+
+    @property
+    def min_span(self) -> int:
+        """Frames a recording needs for one clip at the smallest stride."""
+        return (self.clip_len - 1) * self.frame_stride[0] + 1
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict of the fields."""
+        d = dataclasses.asdict(self)
+        d["frame_stride"] = list(self.frame_stride)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ClipSpec:
+        """Inverse of :meth:`to_dict`.
+
+        Raises:
+            ValueError: unknown keys or invalid values.
+        """
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - names)
+        if unknown:
+            raise ValueError(f"unknown ClipSpec fields {unknown}; known: {sorted(names)}")
+        d = dict(d)
+        if "frame_stride" in d:
+            d["frame_stride"] = tuple(d["frame_stride"])
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class ClipPlan:
+    """Every random choice of one clip (no pixels): what :meth:`ClipDataset.load` loads.
+
+    Attributes:
+        clip_index: the item index in the :class:`ClipDataset`.
+        dataset_index: which recording (index into :attr:`ClipDataset.datasets`).
+        stride: frame stride of this clip.
+        frames: ``[clip_len]`` int64 frame indices in the recording, ascending.
+        reference_positions: ``[R]`` int64 clip positions (0 .. clip_len - 1) of the
+            references, in lifting order (the point cloud's order).
+        target_positions: ``[T]`` int64 clip positions of the returned targets, ascending.
+        target_reference: ``[T]`` int64 index into ``reference_positions`` of each
+            target's temporally closest reference.
+        anchor_keep: ``[T]`` bool, False where the anchor is masked.
+        sample_seed: a 63-bit seed for later random choices of this item (e.g.
+            :func:`~worldbridge.training.data.collate_clips` subsampling).
+    """
+
+    clip_index: int
+    dataset_index: int
+    stride: int
+    frames: np.ndarray
+    reference_positions: np.ndarray
+    target_positions: np.ndarray
+    target_reference: np.ndarray
+    anchor_keep: np.ndarray
+    sample_seed: int
+
+
+def crop_resize_intrinsics(intrinsics: Intrinsics, size: int) -> Intrinsics:
+    """Intrinsics after :func:`crop_resize`: centre crop to a square, then resize to S x S.
+
+    The crop removes ``(W - side) // 2`` columns on the left and ``(H - side) // 2`` rows
+    at the top (``side = min(W, H)``), which shifts the principal point by the same
+    amounts; the resize scales ``fx, fy, cx, cy`` by ``S / side``. Pixel coordinates are
+    OpenCV's continuous ones (pixel ``(row, col)`` covers ``[col, col + 1) x [row, row +
+    1)``, its centre is ``col + 0.5``), in which OpenCV's resize maps ``u`` to
+    ``u * S / side`` exactly, so no half-pixel term appears.
+
+    Args:
+        intrinsics: the recorded camera, pixels.
+        size: S, output side, pixels (>= 1).
+
+    Returns:
+        The S x S camera, pixels.
+
+    Raises:
+        ValueError: ``size`` not a positive integer.
+    """
+    size = _int(size, "size", 1)
+    w, h = intrinsics.width, intrinsics.height
+    side = min(w, h)
+    x0, y0 = (w - side) // 2, (h - side) // 2
+    cropped = Intrinsics(intrinsics.fx, intrinsics.fy, intrinsics.cx - x0, intrinsics.cy - y0,
+                         side, side)
+    return cropped.scaled(size, size)
+
+
+def crop_resize(rgb: np.ndarray, depth: np.ndarray | None, intrinsics: Intrinsics, size: int
+                ) -> tuple[np.ndarray, np.ndarray | None, Intrinsics]:
+    """Centre-crop an RGB(-D) image to a square and resize it to S x S.
+
+    RGB is resized with ``cv2.INTER_AREA`` (area averaging) when shrinking and
+    ``cv2.INTER_LINEAR`` when enlarging; depth with ``cv2.INTER_NEAREST_EXACT``, which
+    takes the source pixel that contains the output pixel's centre, so depth values are
+    never blended across edges and 0 (invalid) stays 0.
+
+    Args:
+        rgb: ``[H, W, 3]`` uint8 RGB.
+        depth: ``[H, W]`` float32 planar z, metres (0 invalid), or None.
+        intrinsics: the camera of the images (size W x H), pixels.
+        size: S, output side, pixels.
+
+    Returns:
+        ``(rgb [S, S, 3] uint8, depth [S, S] float32 or None, intrinsics)``; the
+        intrinsics are :func:`crop_resize_intrinsics`.
+
+    Raises:
+        ValueError: images not of the intrinsics' size, or a bad ``size``.
+    """
+    h, w = intrinsics.height, intrinsics.width
+    if rgb.shape[:2] != (h, w) or (depth is not None and depth.shape != (h, w)):
+        raise ValueError(f"images are {list(rgb.shape)} / "
+                         f"{None if depth is None else list(depth.shape)} but the intrinsics "
+                         f"are for {w}x{h} (width x height)")
+    k = crop_resize_intrinsics(intrinsics, size)
+    side = min(w, h)
+    x0, y0 = (w - side) // 2, (h - side) // 2
+    rgb = rgb[y0:y0 + side, x0:x0 + side]
+    if depth is not None:
+        depth = depth[y0:y0 + side, x0:x0 + side]
+    if side != size:
+        interp = cv2.INTER_AREA if size < side else cv2.INTER_LINEAR
+        rgb = cv2.resize(rgb, (size, size), interpolation=interp)
+        if depth is not None:
+            depth = cv2.resize(depth.astype(np.float32, copy=False), (size, size),
+                               interpolation=cv2.INTER_NEAREST_EXACT)
+    rgb = np.ascontiguousarray(rgb)
+    if depth is not None:
+        depth = np.ascontiguousarray(depth, dtype=np.float32)
+    return rgb, depth, k
+
+
+def _to_unit(rgb: np.ndarray) -> np.ndarray:
+    """``[N, S, S, 3]`` uint8 -> ``[N, 3, S, S]`` float32 in [-1, 1]."""
+    return np.ascontiguousarray(rgb.transpose(0, 3, 1, 2), dtype=np.float32) / 127.5 - 1.0
+
+
+class ClipDataset(torch.utils.data.Dataset):
+    """Clips of recorded trajectories as (target, anchor, reference) training triples.
+
+    See the module docstring for how clips, references, targets and anchors are chosen
+    (InSpatio-WorldFM section 2.4.1). Item ``i`` is :meth:`load` of :meth:`plan` ``(i)``.
+
+    Args:
+        datasets: one or more recordings: directories (``str`` / ``Path``, loaded with
+            :func:`~worldbridge.recording.load_dataset`) or loaded
+            :class:`~worldbridge.recording.Dataset` objects.
+        spec: the clip layout.
+        seed: base seed of every random choice.
+        epoch: initial epoch (see :meth:`set_epoch`).
+
+    Raises:
+        ValueError: no recording given; a frame without depth (the references need
+            ground-truth depth); no recording long enough for one clip
+            (``spec.min_span`` frames); recordings too short are skipped with a warning.
+        DatasetNotFoundError, DatasetError: a path is not a readable recording.
+    """
+
+    def __init__(self, datasets: str | Path | Dataset | Sequence[str | Path | Dataset],
+                 spec: ClipSpec | None = None, seed: int = 0, epoch: int = 0) -> None:
+        if isinstance(datasets, (str, Path, Dataset)):
+            datasets = [datasets]
+        self.spec = spec if spec is not None else ClipSpec()
+        self.seed = _int(seed, "seed", 0)
+        loaded: list[Dataset] = [d if isinstance(d, Dataset) else load_dataset(d)
+                                 for d in datasets]
+        if not loaded:
+            raise ValueError("ClipDataset needs at least one recording, got none")
+        self.datasets = loaded
+        windows: list[tuple[int, int]] = []
+        span = self.spec.min_span
+        for di, ds in enumerate(loaded):
+            missing = [f.index for f in ds.frames if not f.has_depth or f.depth_path is None]
+            if missing:
+                raise ValueError(f"recording {ds.path} has frames without depth ({len(missing)}"
+                                 f", first {missing[:5]}); clips need ground-truth depth")
+            if len(ds) < span:
+                _LOG.warning("recording %s has %d frames, fewer than the %d a clip needs; "
+                             "skipped", ds.path, len(ds), span)
+                continue
+            windows += [(di, s) for s in range(0, len(ds) - span + 1, self.spec.window_step)]
+        if not windows:
+            raise ValueError(f"no recording has the {span} frames one clip needs (clip_len "
+                             f"{self.spec.clip_len} at stride {self.spec.frame_stride[0]}); "
+                             f"lengths: {[len(d) for d in loaded]}")
+        self.windows = np.asarray(windows, dtype=np.int64)
+        # Shared memory: persistent DataLoader workers see set_epoch() of the main process.
+        self._epoch = torch.zeros(1, dtype=torch.int64).share_memory_()
+        self.set_epoch(epoch)
+
+    def __len__(self) -> int:
+        return len(self.windows)
+
+    @property
+    def epoch(self) -> int:
+        """The epoch mixed into every item's random choices."""
+        return int(self._epoch[0])
+
+    def set_epoch(self, epoch: int) -> None:
+        """Change the epoch (new random choices for every item).
+
+        The value lives in shared memory, so DataLoader worker processes (persistent ones
+        too) see it for every item they load after the call; call it before iterating the
+        loader of that epoch (:meth:`~worldbridge.training.data.ClipDataLoader.set_epoch`
+        does, with the sampler's).
+
+        Raises:
+            ValueError: a negative or non-integer epoch.
+        """
+        self._epoch[0] = _int(epoch, "epoch", 0)
+
+    def rng(self, index: int) -> np.random.Generator:
+        """The random generator of item ``index`` at the current epoch."""
+        return np.random.default_rng([self.seed, self.epoch, int(index)])
+
+    def plan(self, index: int) -> ClipPlan:
+        """Draw the random choices of item ``index`` (stride, references, masking ...).
+
+        Cheap (no file is read). Deterministic in ``(seed, epoch, index)``.
+
+        Raises:
+            IndexError: ``index`` out of range.
+        """
+        n_items = len(self.windows)
+        if not -n_items <= index < n_items:
+            raise IndexError(f"clip index {index} out of range for {n_items} clips")
+        index = int(index) % n_items
+        spec = self.spec
+        rng = self.rng(index)
+        di, start = (int(v) for v in self.windows[index])
+        n_frames = len(self.datasets[di])
+        lo, hi = spec.frame_stride
+        hi = max(lo, min(hi, (n_frames - 1 - start) // (spec.clip_len - 1)))
+        stride = int(rng.integers(lo, hi + 1))
+        frames = start + stride * np.arange(spec.clip_len, dtype=np.int64)
+
+        r, length = spec.num_references, spec.clip_len
+        if spec.shuffle_references:
+            bins = np.array_split(np.arange(length), r)
+            refs = np.array([b[rng.integers(len(b))] for b in bins], dtype=np.int64)
+        else:
+            refs = np.round(np.linspace(0, length - 1, r)).astype(np.int64)
+        targets = np.setdiff1d(np.arange(length, dtype=np.int64), refs)
+        if spec.targets_per_clip is not None:
+            targets = np.sort(rng.choice(targets, spec.targets_per_clip, replace=False))
+        order = rng.permutation(r) if spec.shuffle_references else np.arange(r)
+        refs = refs[order]  # lifting order
+
+        dist = np.abs(targets[:, None] - refs[None, :])
+        best = dist.min(axis=1, keepdims=True)
+        tied = dist == best
+        if spec.shuffle_references:
+            score = np.where(tied, rng.random(tied.shape), -1.0)
+        else:  # the earliest of the tied references
+            score = np.where(tied, -refs[None, :].astype(np.float64), -np.inf)
+        target_ref = np.argmax(score, axis=1).astype(np.int64)
+        keep = rng.random(len(targets)) >= spec.anchor_mask_prob
+        return ClipPlan(clip_index=index, dataset_index=di, stride=stride, frames=frames,
+                        reference_positions=refs, target_positions=targets,
+                        target_reference=target_ref, anchor_keep=keep,
+                        sample_seed=int(rng.integers(2**63 - 1)))
+
+    def _read(self, ds: Dataset, frame: int) -> tuple[np.ndarray, np.ndarray, Intrinsics,
+                                                       np.ndarray]:
+        rec = ds.frames[frame]
+        rgb, depth, k = crop_resize(ds.read_rgb(frame), ds.read_depth(frame), rec.intrinsics,
+                                    self.spec.image_size)
+        return rgb, depth, k, rec.c2w_cv
+
+    def load(self, plan: ClipPlan) -> dict[str, torch.Tensor]:
+        """Read, resize and render the clip that ``plan`` describes.
+
+        Returns:
+            A dict of tensors, ``T`` = ``spec.num_targets``, ``R`` = ``spec.num_references``,
+            ``S`` = ``spec.image_size``; poses are OpenCV (camera X right, Y down, Z
+            forward), metres; K in pixels of the S x S image:
+
+            - ``target_rgb`` ``[T, 3, S, S]`` float32 in [-1, 1]: the target frames.
+            - ``anchor_rgb`` ``[T, 3, S, S]`` float32 in [-1, 1]: the references' point
+              cloud rendered at each target pose; ``spec.anchor_hole_value`` where
+              nothing landed.
+            - ``anchor_mask`` ``[T, 1, S, S]`` float32 in {0, 1}: 1 where a point landed.
+            - ``anchor_keep`` ``[T]`` bool: False where the anchor is masked (the tensors
+              above are not changed; the trainer drops the whole anchor).
+            - ``reference_rgb`` ``[T, 3, S, S]`` float32 in [-1, 1]: each target's
+              temporally closest reference frame.
+            - ``target_w2c``, ``reference_w2c`` ``[T, 4, 4]`` float32 world-to-camera.
+            - ``target_K``, ``reference_K`` ``[T, 3, 3]`` float32 pinhole matrices.
+            - ``target_depth`` ``[T, 1, S, S]`` float32 planar z, metres, 0 = invalid
+              (for evaluation).
+            - ``target_frame_index`` ``[T]`` int64, ``reference_frame_index`` ``[R]``
+              int64 (lifting order): frame indices in the recording;
+              ``target_reference`` ``[T]`` int64 index into ``reference_frame_index``.
+            - ``clip_index``, ``dataset_index``, ``stride``, ``sample_seed``: ``[]`` int64.
+
+        Raises:
+            DatasetError: a frame's files are missing or unreadable.
+        """
+        spec = self.spec
+        ds = self.datasets[plan.dataset_index]
+        refs = [self._read(ds, int(plan.frames[p])) for p in plan.reference_positions]
+        tgts = [self._read(ds, int(plan.frames[p])) for p in plan.target_positions]
+
+        points, colors = [], []
+        for rgb, depth, k, c2w in refs:
+            lift = np.where(depth > 0, depth, np.float32(SKY_DEPTH_M)) \
+                if spec.zero_depth_is_sky else depth
+            pts, pix = unproject_depth(lift, k.K, c2w)
+            points.append(pts)
+            colors.append(rgb.reshape(-1, 3)[pix])
+        points_a = np.concatenate(points)
+        colors_a = np.concatenate(colors)
+
+        s = spec.image_size
+        n_t = len(tgts)
+        anchor = np.zeros((n_t, s, s, 3), np.uint8)
+        mask = np.zeros((n_t, s, s), bool)
+        target_w2c = np.empty((n_t, 4, 4))
+        for i, (_, _, k, c2w) in enumerate(tgts):
+            target_w2c[i] = invert_rigid(c2w)
+            r = render_points(points_a, colors_a, target_w2c[i], k.K, s, s,
+                              point_radius_px=spec.point_radius_px, backend="numba")
+            anchor[i], mask[i] = r.image, r.mask
+        anchor_rgb = np.where(mask[:, None], _to_unit(anchor), np.float32(spec.anchor_hole_value))
+
+        ref_w2c = np.stack([invert_rigid(c2w) for *_, c2w in refs])
+        ref_k = np.stack([k.K for _, _, k, _ in refs])
+        ref_rgb = _to_unit(np.stack([rgb for rgb, *_ in refs]))
+        tr = plan.target_reference
+        f32 = np.float32
+        out = {
+            "target_rgb": _to_unit(np.stack([rgb for rgb, *_ in tgts])),
+            "anchor_rgb": anchor_rgb.astype(f32, copy=False),
+            "anchor_mask": mask[:, None].astype(f32),
+            "anchor_keep": plan.anchor_keep.copy(),
+            "reference_rgb": ref_rgb[tr],
+            "target_w2c": target_w2c.astype(f32),
+            "target_K": np.stack([k.K for _, _, k, _ in tgts]).astype(f32),
+            "reference_w2c": ref_w2c[tr].astype(f32),
+            "reference_K": ref_k[tr].astype(f32),
+            "target_depth": np.stack([d for _, d, *_ in tgts])[:, None].astype(f32),
+            "target_frame_index": plan.frames[plan.target_positions].copy(),
+            "reference_frame_index": plan.frames[plan.reference_positions].copy(),
+            "target_reference": tr.copy(),
+        }
+        tensors = {key: torch.from_numpy(np.ascontiguousarray(v)) for key, v in out.items()}
+        for key in ("clip_index", "dataset_index", "stride", "sample_seed"):
+            tensors[key] = torch.tensor(int(getattr(plan, key)), dtype=torch.int64)
+        return tensors
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        """Item ``index``: :meth:`load` of :meth:`plan`; see :meth:`load` for the keys.
+
+        Raises:
+            IndexError: ``index`` out of range.
+            DatasetError: unreadable files.
+        """
+        return self.load(self.plan(index))
+
+    def __repr__(self) -> str:
+        return (f"ClipDataset({len(self.datasets)} recordings, {len(self)} clips, "
+                f"spec={self.spec}, seed={self.seed}, epoch={self.epoch})")
