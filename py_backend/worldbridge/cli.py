@@ -1,4 +1,4 @@
-"""``worldbridge`` command line: serve, worker, demo."""
+"""``worldbridge`` command line: serve, worker, demo, and the training commands."""
 
 from __future__ import annotations
 
@@ -50,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("worker", help="run one render worker that connects to a gateway",
                    add_help=False)
     _demo_parser(sub)
+    from worldbridge.training.commands import TRAINING_COMMANDS, add_training_commands
+
+    add_training_commands(sub)
     args, rest = parser.parse_known_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -72,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"worldbridge serve: {e}", file=sys.stderr)
             return 2
         return 0
+    if args.command in TRAINING_COMMANDS:
+        from worldbridge.training.commands import run_training_command
+
+        return run_training_command(args)
     if args.command == "demo":
         from worldbridge.demo import run_demo
 

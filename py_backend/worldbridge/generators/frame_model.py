@@ -107,7 +107,10 @@ class FrameModelGenerator:
         autocast = torch.autocast("cuda", dtype=torch.bfloat16) if dev.type == "cuda" else nullcontext()
         with autocast:
             caches = self._reference_caches(ctx)
-            anchor = b.autoencoder.encode(_to_tensor(ctx.anchor_rgb, self.size, dev))
+            anchor_img = _to_tensor(ctx.anchor_rgb, self.size, dev)
+            hole = _to_tensor((~ctx.anchor_mask).astype(np.uint8)[..., None].repeat(3, -1) * 255,
+                              self.size, dev) > 0.0
+            anchor = b.autoencoder.encode(anchor_img.masked_fill(hole, 0.0))  # holes mid-grey, as in training
             w2c = torch.tensor(invert_rigid(ctx.target_c2w), dtype=torch.float32, device=dev)[None]
             k = _k_matrix(ctx.target_intrinsics, self.size, dev)
 

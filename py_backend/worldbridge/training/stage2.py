@@ -1,0 +1,298 @@
+"""Stage II: train (or fine-tune) the frame model on recorded engine trajectories.
+
+InSpatio-WorldFM section 2.4. Noise-prediction loss on the 1000-step schedule, with
+
+* timestep sampling biased towards high noise (``high_noise_bias``),
+* progressive condition injection: for ``anchor_start_step`` steps only the reference view
+  conditions the model (anchors replaced by the model's null latent), then anchors are
+  phased in linearly over ``anchor_ramp_steps``,
+* random anchor masking afterwards (``anchor_mask_prob``), on top of the clip sampler's own.
+
+Runs single-process on CPU or GPU and under ``torchrun`` (DDP; gloo on CPU, NCCL on CUDA).
+Checkpoints (safetensors + JSON, no pickles) every ``checkpoint_every`` steps; a run
+restarted with the same output folder resumes from the latest one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch.nn.parallel import DistributedDataParallel
+
+from worldbridge.models.schedule import NoiseSchedule, ScheduleConfig
+from worldbridge.training.distributed import DistInfo, all_reduce_mean, init_distributed
+from worldbridge.training.loss_log import LossLog, plot_loss_curves
+from worldbridge.training.trainer_state import load_trainer_state, save_trainer_state
+
+__all__ = ["Stage2Config", "anchor_keep_probability", "train_stage2", "TrainResult", "frame_model_inputs",
+           "autocast_for"]
+
+
+@dataclass
+class Stage2Config:
+    """Stage II hyperparameters (saved as ``stage2.json`` beside the checkpoints).
+
+    Attributes:
+        model: ``"tiny" | "small" | "xl"`` or a FrameModelConfig dict (ignored when
+            fine-tuning: the checkpoint's config is used).
+        steps: optimiser steps (total, including resumed ones).
+        batch_clips: clips per batch per process; each gives ``targets_per_clip`` triples.
+        lr, weight_decay, warmup_steps, grad_clip: AdamW with linear warm-up, then constant.
+        high_noise_bias: timestep density ``~ t ** bias`` (0 = uniform).
+        anchor_start_step, anchor_ramp_steps, anchor_mask_prob: progressive injection and
+            random anchor masking (see :func:`anchor_keep_probability`).
+        image_size: training resolution (square), pixels.
+        seed: data and noise seed.
+        mixed_precision: ``"auto"`` (bf16 autocast on CUDA, float32 on CPU), ``"bf16"``, ``"no"``.
+    """
+
+    model: Any = "tiny"
+    steps: int = 1000
+    batch_clips: int = 2
+    targets_per_clip: int = 4
+    lr: float = 1e-4
+    weight_decay: float = 0.0
+    warmup_steps: int = 50
+    grad_clip: float = 1.0
+    high_noise_bias: float = 1.0
+    anchor_start_step: int = 0
+    anchor_ramp_steps: int = 0
+    anchor_mask_prob: float = 0.1
+    image_size: int = 64
+    clip_len: int = 16
+    num_references: int = 4
+    zero_depth_is_sky: bool = True
+    num_workers: int = 2
+    log_every: int = 10
+    checkpoint_every: int = 500
+    seed: int = 0
+    mixed_precision: str = "auto"
+    schedule: dict = field(default_factory=lambda: ScheduleConfig().to_dict())
+
+    def __post_init__(self) -> None:
+        if self.steps < 1 or self.batch_clips < 1 or self.targets_per_clip < 1:
+            raise ValueError(f"steps, batch_clips and targets_per_clip must be >= 1, got "
+                             f"{self.steps}, {self.batch_clips}, {self.targets_per_clip}")
+        if not 0 <= self.anchor_mask_prob <= 1:
+            raise ValueError(f"anchor_mask_prob must be in [0, 1], got {self.anchor_mask_prob}")
+        if self.mixed_precision not in ("auto", "bf16", "no"):
+            raise ValueError(f"mixed_precision must be auto, bf16 or no, got {self.mixed_precision!r}")
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Stage2Config":
+        return cls(**json.loads(text))
+
+
+def anchor_keep_probability(step: int, cfg: Stage2Config) -> float:
+    """Probability that a training triple sees its anchor at ``step``.
+
+    0 before ``anchor_start_step`` (reference-only phase), a linear ramp over
+    ``anchor_ramp_steps`` to ``1 - anchor_mask_prob``, then constant (random masking).
+    """
+    final = 1.0 - cfg.anchor_mask_prob
+    if step < cfg.anchor_start_step:
+        return 0.0
+    if cfg.anchor_ramp_steps <= 0:
+        return final
+    return final * min(1.0, (step - cfg.anchor_start_step + 1) / cfg.anchor_ramp_steps)
+
+
+@dataclass
+class TrainResult:
+    """What a run produced: steps done, last logged loss, output folder, checkpoint path."""
+
+    steps: int
+    final_loss: float
+    out_dir: Path
+    checkpoint: Path
+    losses: list[float] = field(default_factory=list)
+
+
+def _model_config(spec: Any):
+    from worldbridge.models.config import FrameModelConfig
+
+    if isinstance(spec, str):
+        try:
+            return getattr(FrameModelConfig, spec)()
+        except AttributeError:
+            raise ValueError(f"unknown model config {spec!r}: tiny, small or xl") from None
+    return FrameModelConfig.from_dict(spec)
+
+
+def frame_model_inputs(batch: dict[str, torch.Tensor], autoencoder, device: torch.device) -> dict[str, torch.Tensor]:
+    """Encode a batch of (target, anchor, reference) triples into latents.
+
+    Args:
+        batch: flattened triples from :func:`worldbridge.training.data.collate_clips`:
+            ``target_rgb``, ``anchor_rgb``, ``reference_rgb`` ``[N, 3, S, S]`` in [-1, 1],
+            cameras ``target_w2c``, ``target_K``, ``reference_w2c``, ``reference_K``,
+            ``anchor_keep [N]`` bool.
+        autoencoder: deterministic encoder (:class:`~worldbridge.models.autoencoder.Autoencoder`).
+
+    Returns:
+        ``x0``, ``anchor``, ``reference`` latents ``[N, C, h, w]`` float32 and the cameras on
+        ``device``.
+    """
+    with torch.no_grad():
+        imgs = torch.cat([batch["target_rgb"], batch["anchor_rgb"], batch["reference_rgb"]]).to(device)
+        lat = autoencoder.encode(imgs).float()
+    x0, anchor, reference = lat.chunk(3)
+    out = {"x0": x0, "anchor": anchor, "reference": reference}
+    for k in ("target_w2c", "target_K", "reference_w2c", "reference_K"):
+        out[k] = batch[k].to(device=device, dtype=torch.float32)
+    out["anchor_keep"] = batch["anchor_keep"].to(device)
+    return out
+
+
+def autocast_for(mixed_precision: str, device: torch.device):
+    """bf16 autocast for ``"bf16"`` (or ``"auto"`` on CUDA); a no-op context otherwise."""
+    use = mixed_precision == "bf16" or (mixed_precision == "auto" and device.type == "cuda")
+    return torch.autocast(device.type, dtype=torch.bfloat16) if use else contextlib.nullcontext()
+
+
+def _latest_checkpoint(out_dir: Path) -> Path | None:
+    marker = out_dir / "latest.txt"
+    if not marker.exists():
+        return None
+    path = out_dir / marker.read_text().strip()
+    return path if path.is_dir() else None
+
+
+def train_stage2(cfg: Stage2Config, data: list[str | Path], autoencoder_dir: str | Path,
+                 out_dir: str | Path, init_from: str | Path | None = None, device: str | None = None,
+                 progress: bool = True) -> TrainResult:
+    """Train (``init_from=None``) or fine-tune (``init_from`` = a frame-model checkpoint).
+
+    Args:
+        cfg: hyperparameters.
+        data: recorded dataset folders (see :mod:`worldbridge.recording`).
+        autoencoder_dir: autoencoder checkpoint (compact or diffusers AutoencoderKL folder).
+        out_dir: checkpoints, ``stage2.json``, ``loss.jsonl``, ``loss.png``; resumed if it
+            already holds a checkpoint.
+        init_from: frame-model checkpoint to fine-tune from.
+        device: ``"cpu"``/``"cuda"``; default CUDA when available (the local rank's GPU
+            under torchrun).
+
+    Returns:
+        :class:`TrainResult` (on every rank; only rank 0 writes files).
+
+    Raises:
+        ValueError: bad config or no clips in ``data``; CheckpointError for a bad ``init_from``.
+    """
+    from worldbridge.models.autoencoder_io import load_autoencoder
+    from worldbridge.models.checkpoint import load_frame_model, save_checkpoint
+    from worldbridge.models.dit import FrameModel
+    from worldbridge.training.clips import ClipDataset, ClipSpec
+    from worldbridge.training.data import make_dataloader
+
+    dist_info: DistInfo = init_distributed(device)
+    dev = dist_info.device
+    out = Path(out_dir)
+    torch.manual_seed(cfg.seed + dist_info.rank)
+
+    if init_from is not None:
+        model = load_frame_model(init_from, device=dev)
+    else:
+        model = FrameModel(_model_config(cfg.model)).to(dev)
+    mcfg = model.config
+    if cfg.image_size != mcfg.image_size:
+        cfg = replace(cfg, image_size=mcfg.image_size)
+    autoencoder = load_autoencoder(autoencoder_dir, device=dev)
+    schedule = NoiseSchedule(ScheduleConfig(**cfg.schedule))
+
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    start = 0
+    latest = _latest_checkpoint(out)
+    if latest is not None:
+        weights = load_frame_model(latest, device=dev)
+        model.load_state_dict(weights.state_dict())
+        start, _ = load_trainer_state(latest, opt)
+    ddp = DistributedDataParallel(model) if dist_info.distributed else model
+
+    clip_spec = ClipSpec(clip_len=cfg.clip_len, num_references=cfg.num_references,
+                         image_size=cfg.image_size, anchor_mask_prob=0.0,
+                         targets_per_clip=cfg.targets_per_clip, zero_depth_is_sky=cfg.zero_depth_is_sky)
+    dataset = ClipDataset([Path(p) for p in data], clip_spec, seed=cfg.seed)
+    if len(dataset) == 0:
+        raise ValueError(f"no {cfg.clip_len}-frame clips in {[str(p) for p in data]}")
+    log = LossLog(out / "loss.jsonl")
+    if dist_info.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "stage2.json").write_text(cfg.to_json())
+
+    gen = torch.Generator().manual_seed(cfg.seed * 7919 + dist_info.rank + start)
+    step, epoch, losses, last_loss = start, start // max(1, len(dataset)), [], float("nan")
+    bar = None
+    if progress and dist_info.is_main:
+        from tqdm import tqdm
+
+        bar = tqdm(total=cfg.steps, initial=start, desc="stage II", unit="step")
+    model.train()
+    loader = make_dataloader(dataset, batch_size=cfg.batch_clips, num_workers=cfg.num_workers,
+                             seed=cfg.seed, epoch=epoch, drop_last=False)
+    while step < cfg.steps:
+        loader.set_epoch(epoch)
+        for batch in loader:
+            if step >= cfg.steps:
+                break
+            t0 = time.perf_counter()
+            inp = frame_model_inputs(batch, autoencoder, dev)
+            n = inp["x0"].shape[0]
+            keep_p = anchor_keep_probability(step, cfg)
+            keep = inp["anchor_keep"] & (torch.rand(n, generator=gen) < keep_p).to(dev)
+            t = schedule.sample_timesteps(n, cfg.high_noise_bias, gen).to(dev)
+            eps = torch.randn(inp["x0"].shape, generator=gen).to(dev)
+            x_t = schedule.add_noise(inp["x0"], eps, t)
+            lr = cfg.lr * min(1.0, (step + 1) / max(1, cfg.warmup_steps))
+            for g in opt.param_groups:
+                g["lr"] = lr
+            with autocast_for(cfg.mixed_precision, dev):
+                pred = ddp(x_t, t, inp["anchor"], inp["reference"], inp["target_w2c"], inp["target_K"],
+                           inp["reference_w2c"], inp["reference_K"], anchor_keep=keep)
+            loss = F.mse_loss(pred.float(), eps)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            opt.step()
+            step += 1
+            last_loss = float(all_reduce_mean(loss).item())
+            losses.append(last_loss)
+            if dist_info.is_main:
+                if step % cfg.log_every == 0 or step == cfg.steps:
+                    log.append(step, loss=last_loss, grad_norm=float(grad_norm), anchor_keep=keep_p, lr=lr)
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{last_loss:.4f}", s_per_step=f"{time.perf_counter() - t0:.2f}")
+                if step % cfg.checkpoint_every == 0 and step < cfg.steps:
+                    _save(out, f"checkpoints/step_{step:07d}", model, opt, step, cfg, save_checkpoint)
+        epoch += 1
+    final = out / "final"
+    if dist_info.is_main:
+        _save(out, "final", model, opt, step, cfg, save_checkpoint)
+        if log.read():
+            plot_loss_curves(log, out / "loss.png", title="Stage II noise-prediction loss")
+    if bar is not None:
+        bar.close()
+    if dist_info.distributed:
+        torch.distributed.barrier()
+    return TrainResult(step, last_loss if not math.isnan(last_loss) else float("nan"), out, final, losses)
+
+
+def _save(out: Path, rel: str, model, opt, step: int, cfg: Stage2Config, save_checkpoint) -> None:
+    path = out / rel
+    save_checkpoint(model, path, extra={"stage": "II", "step": step, "schedule": cfg.schedule})
+    save_trainer_state(path, opt, step, extra={"stage2": json.loads(cfg.to_json())})
+    tmp = out / ".latest.txt.tmp"
+    tmp.write_text(rel)
+    tmp.replace(out / "latest.txt")
