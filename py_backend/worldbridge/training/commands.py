@@ -37,6 +37,7 @@ def _stage2_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--high-noise-bias", type=float, default=1.0)
     p.add_argument("--workers", type=int, default=2, help="data loader processes")
     p.add_argument("--checkpoint-every", type=int, default=500)
+    p.add_argument("--log-every", type=int, default=10, help="steps between loss log lines")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--clip-len", type=int, default=16)
     p.add_argument("--references", type=int, default=4)
@@ -136,7 +137,8 @@ def run_training_command(args: argparse.Namespace) -> int:
                            batch_clips=args.batch_clips, targets_per_clip=args.targets_per_clip, lr=args.lr,
                            anchor_start_step=args.anchor_start_step, anchor_ramp_steps=args.anchor_ramp_steps,
                            anchor_mask_prob=args.anchor_mask_prob, high_noise_bias=args.high_noise_bias,
-                           num_workers=args.workers, checkpoint_every=args.checkpoint_every, seed=args.seed,
+                           num_workers=args.workers, checkpoint_every=args.checkpoint_every,
+                           log_every=args.log_every, seed=args.seed,
                            clip_len=args.clip_len, num_references=args.references)
         init = getattr(args, "init_from", None)
         if getattr(args, "pixart", None) is not None:
