@@ -49,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     _serve_parser(sub)
     sub.add_parser("worker", help="run one render worker that connects to a gateway",
                    add_help=False)
+    sub.add_parser("eval", help="evaluate a frame model on held-out trajectories (PSNR, SSIM, "
+                   "holes, teacher gap, temporal stability)", add_help=False)
     _demo_parser(sub)
     from worldbridge.training.commands import TRAINING_COMMANDS, add_training_commands
 
@@ -60,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
         from worldbridge.serving.worker import main as worker_main
 
         return worker_main(rest)
+    if args.command == "eval":
+        from worldbridge.evaluation.evaluate import eval_main
+
+        return eval_main(rest)
     if rest:
         parser.error(f"unrecognised arguments: {' '.join(rest)}")
     if args.command == "serve":

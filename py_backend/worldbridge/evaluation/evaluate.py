@@ -406,7 +406,7 @@ def evaluate(bundle_dir: str | Path | None, data: Sequence[str | Path],
              teacher_dir: str | Path | None = None, teacher_steps: int = 20, seed: int = 0,
              device: str | torch.device | None = None, *, clip_len: int = 16,
              num_references: int = 4, frame_stride: int = 1, zero_depth_is_sky: bool = True,
-             anchor_hole_value: float = -1.0) -> EvalReport:
+             anchor_hole_value: float = 0.0) -> EvalReport:
     """Evaluate the anchor baseline, a frame-model bundle and optionally its teacher.
 
     See the module docstring for the protocol (InSpatio-WorldFM: clips of
@@ -437,8 +437,7 @@ def evaluate(bundle_dir: str | Path | None, data: Sequence[str | Path],
         zero_depth_is_sky: lift zero-depth reference pixels as far-away sky (as Stage II
             training does by default; see :class:`~worldbridge.training.clips.ClipSpec`).
         anchor_hole_value: value of uncovered anchor pixels fed to the frame model, in
-            [-1, 1] units; -1.0 (black) is what serving passes (the uint8 render with 0 on
-            holes).
+            [-1, 1] units; 0.0 (mid grey) is what training and serving use.
 
     Returns:
         An :class:`EvalReport`.
