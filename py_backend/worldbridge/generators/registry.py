@@ -35,11 +35,27 @@ def _frame_model_available() -> bool:
     return frame_model_available()
 
 
+def _frame_model_onnx() -> FrameGenerator:
+    from worldbridge.generators.frame_model_onnx import FrameModelOnnxGenerator
+
+    return FrameModelOnnxGenerator()
+
+
+def _frame_model_onnx_available() -> bool:
+    from worldbridge.generators.frame_model_onnx import frame_model_onnx_available
+
+    return frame_model_onnx_available()
+
+
 GENERATORS: dict[str, GeneratorSpec] = {
     AnchorGenerator.name: GeneratorSpec(AnchorGenerator.description, AnchorGenerator, lambda: True),
     "frame-model": GeneratorSpec(
         "distilled 2-step frame model (DiT + PRoPE) on anchor and reference latents; weights from "
         "$WORLDBRIDGE_FRAME_MODEL or the shipped starter model", _frame_model, _frame_model_available),
+    "frame-model-onnx": GeneratorSpec(
+        "the frame model run by ONNX Runtime (TensorRT / CUDA / CPU providers); graphs from "
+        "`worldbridge export-onnx`, found in $WORLDBRIDGE_FRAME_MODEL_ONNX or <bundle>/onnx",
+        _frame_model_onnx, _frame_model_onnx_available),
 }
 
 
