@@ -1,0 +1,236 @@
+"""ONNX export of the frame model and the ``frame-model-onnx`` generator.
+
+Parity tolerances (float32, CPU provider), asserted below:
+
+* denoiser step vs ``FrameModel.forward(..., reference_cache=...)``: max abs diff <= 1e-4
+  and max abs diff / max |torch| <= 1e-4 (measured ~1e-7);
+* reference-cache graph vs ``compute_reference_cache``: the same (measured ~1e-6 abs);
+* encoder / decoder vs the autoencoder: max abs diff <= 1e-4;
+* the whole 2-step generator vs the PyTorch ``frame-model`` generator on the same
+  ``GenerationContext``: uint8 frames differ by at most 2 levels.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+ort = pytest.importorskip("onnxruntime", reason="onnxruntime is not installed (pip install onnxruntime)")
+pytest.importorskip("onnx", reason="onnx is not installed (pip install onnx)")
+
+from worldbridge.generators import GenerationContext
+from worldbridge.geometry import Intrinsics
+from worldbridge.models import (
+    CompactAutoencoder,
+    CompactAutoencoderConfig,
+    FrameModel,
+    FrameModelConfig,
+    ScheduleConfig,
+    save_bundle,
+    save_checkpoint,
+)
+from worldbridge.models.onnx_export import (
+    MANIFEST_FILE,
+    export_onnx,
+    export_onnx_main,
+    load_manifest,
+)
+
+ATOL = 1e-4
+RTOL = 1e-4
+
+
+def _make_bundle(root):
+    torch.manual_seed(0)
+    model = FrameModel(FrameModelConfig.tiny())
+    with torch.no_grad():  # the zero-initialised final layer would make every output 0
+        model.final_layer.linear.weight.normal_(0, 0.05)
+        model.final_layer.linear.bias.normal_(0, 0.05)
+        model.null_anchor.normal_()
+    save_checkpoint(model, root / "ckpt",
+                    extra={"schedule": ScheduleConfig().to_dict(), "sampler_timesteps": [999, 200]})
+    CompactAutoencoder(CompactAutoencoderConfig.tiny()).save(root / "ae")
+    return save_bundle(root / "bundle", root / "ckpt", root / "ae")
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    from worldbridge.models.bundle import FrameModelBundle
+
+    root = tmp_path_factory.mktemp("onnx")
+    bundle_dir = _make_bundle(root)
+    out = export_onnx(bundle_dir, bundle_dir / "onnx")
+    return FrameModelBundle.load(bundle_dir), out
+
+
+def _session(out, name):
+    return ort.InferenceSession(str(out / name), providers=["CPUExecutionProvider"])
+
+
+def _camera(seed, size=64):
+    g = torch.Generator().manual_seed(seed)
+    a = torch.rand(3, generator=g) - 0.5
+    ax, ay, az = a.tolist()
+    rx = torch.tensor([[1, 0, 0], [0, np.cos(ax), -np.sin(ax)], [0, np.sin(ax), np.cos(ax)]], dtype=torch.float32)
+    ry = torch.tensor([[np.cos(ay), 0, np.sin(ay)], [0, 1, 0], [-np.sin(ay), 0, np.cos(ay)]], dtype=torch.float32)
+    rz = torch.tensor([[np.cos(az), -np.sin(az), 0], [np.sin(az), np.cos(az), 0], [0, 0, 1]], dtype=torch.float32)
+    w2c = torch.eye(4)
+    w2c[:3, :3] = rx @ ry @ rz
+    w2c[:3, 3] = torch.randn(3, generator=g)
+    f = float(size) * (0.8 + 0.4 * float(torch.rand(1, generator=g)))
+    K = torch.tensor([[f, 0, size / 2 + 1.5], [0, 1.1 * f, size / 2 - 2.0], [0, 0, 1]])
+    return w2c[None], K[None]
+
+
+def _close(got, want):
+    want = want.numpy() if isinstance(want, torch.Tensor) else want
+    diff = float(np.abs(got - want).max())
+    assert diff <= ATOL, diff
+    assert diff / float(np.abs(want).max()) <= RTOL, diff
+    return diff
+
+
+def test_manifest_describes_the_export(exported):
+    bundle, out = exported
+    m = load_manifest(out)
+    cfg = bundle.model.config
+    assert m["sampler_timesteps"] == [999, 200]
+    assert m["schedule"] == ScheduleConfig().to_dict()
+    assert m["image_size"] == 64 and m["latent_shape"] == [4, 8, 8]
+    assert m["reference_cache_shape"] == [cfg.depth, 1, cfg.num_heads, cfg.tokens_per_image, cfg.head_dim]
+    den = m["graphs"]["denoiser"]
+    assert [i["name"] for i in den["inputs"]] == ["x_t", "timestep", "anchor", "target_w2c", "target_K",
+                                                  "reference_keys", "reference_values"]
+    assert [o["name"] for o in den["outputs"]] == ["eps"]
+    for key, graph in m["graphs"].items():  # the manifest matches the graphs ONNX Runtime sees
+        sess = _session(out, graph["file"])
+        assert [(i.name, list(i.shape)) for i in sess.get_inputs()] == \
+            [(i["name"], i["shape"]) for i in graph["inputs"]], key
+        assert [o.name for o in sess.get_outputs()] == [o["name"] for o in graph["outputs"]], key
+    assert all(v["max_abs"] <= ATOL for k, v in m["verification"].items() if isinstance(v, dict))
+
+
+def test_denoiser_and_reference_cache_match_pytorch(exported):
+    bundle, out = exported
+    model, cfg = bundle.model, bundle.model.config
+    g = torch.Generator().manual_seed(1)
+    shape = (1, cfg.latent_channels, cfg.latent_size, cfg.latent_size)
+    ref_sess, den_sess = _session(out, "reference_cache.onnx"), _session(out, "denoiser.onnx")
+    for i, t in enumerate([999, 200, 37.5]):
+        reference, x_t, anchor = (torch.randn(shape, generator=g) for _ in range(3))
+        ref_w2c, ref_K = _camera(10 + i)
+        tgt_w2c, tgt_K = _camera(20 + i)
+        ts = torch.tensor([float(t)])
+        with torch.no_grad():
+            cache = model.compute_reference_cache(reference, ref_w2c, ref_K, ts)
+            eps = model(x_t, ts, anchor, None, tgt_w2c, tgt_K, None, None, reference_cache=cache)
+            uncached = model(x_t, ts, anchor, reference, tgt_w2c, tgt_K, ref_w2c, ref_K)
+        keys, values = ref_sess.run(None, {"reference": reference.numpy(), "reference_w2c": ref_w2c.numpy(),
+                                           "reference_K": ref_K.numpy(), "timestep": ts.numpy()})
+        _close(keys, torch.stack(cache.keys))
+        _close(values, torch.stack(cache.values))
+        (got,) = den_sess.run(None, {"x_t": x_t.numpy(), "timestep": ts.numpy(), "anchor": anchor.numpy(),
+                                     "target_w2c": tgt_w2c.numpy(), "target_K": tgt_K.numpy(),
+                                     "reference_keys": keys, "reference_values": values})
+        assert float(eps.abs().max()) > 1e-2  # a non-trivial output
+        _close(got, eps)
+        _close(got, uncached)  # and the cached graph is the uncached model
+    # The cameras reach the graph: another target pose changes the output.
+    w2c2, K2 = _camera(99)
+    (other,) = den_sess.run(None, {"x_t": x_t.numpy(), "timestep": ts.numpy(), "anchor": anchor.numpy(),
+                                   "target_w2c": w2c2.numpy(), "target_K": K2.numpy(),
+                                   "reference_keys": keys, "reference_values": values})
+    assert float(np.abs(other - got).max()) > 1e-4
+
+
+def test_autoencoder_graphs_match_pytorch(exported):
+    bundle, out = exported
+    images = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(3)) * 2 - 1
+    with torch.no_grad():
+        latents = bundle.autoencoder.encode(images)
+        decoded = bundle.autoencoder.decode(latents)
+    (got_lat,) = _session(out, "encoder.onnx").run(None, {"images": images.numpy()})
+    (got_img,) = _session(out, "decoder.onnx").run(None, {"latents": latents.numpy()})
+    _close(got_lat, latents)
+    _close(got_img, decoded)
+
+
+def _contexts():
+    k = Intrinsics.from_vertical_fov(60, 96, 80)
+    rng = np.random.default_rng(0)
+    anchor = rng.integers(0, 256, (80, 96, 3), dtype=np.uint8)
+    ref = rng.integers(0, 256, (80, 96, 3), dtype=np.uint8)
+    ref_c2w = np.eye(4)
+    ref_c2w[:3, 3] = [0.3, -0.1, 0.2]
+
+    def ctx(seed, dx=0.0):
+        c2w = np.eye(4)
+        c2w[0, 3] = dx
+        return GenerationContext(anchor, np.ones((80, 96), np.float32), np.ones((80, 96), bool), c2w, k,
+                                 ref, ref_c2w, k, seed)
+    return ctx
+
+
+def test_generator_matches_the_torch_generator_and_is_deterministic(exported):
+    from worldbridge.generators.frame_model import FrameModelGenerator
+    from worldbridge.generators.frame_model_onnx import FrameModelOnnxGenerator
+
+    bundle, out = exported
+    torch_gen = FrameModelGenerator(bundle.path, device="cpu")
+    onnx_gen = FrameModelOnnxGenerator(out, providers=["CPUExecutionProvider"], intra_op_threads=1)
+    assert onnx_gen.providers == ["CPUExecutionProvider"]
+    ctx = _contexts()
+    for seed, dx in [(1, 0.0), (2, 0.0), (1, 0.4)]:
+        a, b = onnx_gen.generate(ctx(seed, dx)), torch_gen.generate(ctx(seed, dx))
+        assert a.shape == (80, 96, 3) and a.dtype == np.uint8
+        assert int(np.abs(a.astype(int) - b.astype(int)).max()) <= 2
+    first = onnx_gen.generate(ctx(1))
+    assert np.array_equal(first, onnx_gen.generate(ctx(1)))  # same seed, same frame
+    assert not np.array_equal(first, onnx_gen.generate(ctx(2)))  # the seed reaches the noise
+    assert not np.array_equal(first, onnx_gen.generate(ctx(1, dx=0.4)))  # the pose reaches the model
+
+
+def test_registry_and_cli(exported, tmp_path, monkeypatch, capsys):
+    from worldbridge.generators import available_generators, create_generator
+    from worldbridge.generators.frame_model_onnx import (
+        ENV_ONNX,
+        FrameModelOnnxGenerator,
+        frame_model_onnx_available,
+        select_providers,
+    )
+
+    bundle, out = exported
+    monkeypatch.setenv(ENV_ONNX, str(tmp_path / "missing"))
+    assert not frame_model_onnx_available() and "frame-model-onnx" not in available_generators()
+    assert export_onnx_main(["--bundle", str(bundle.path), "--out", str(tmp_path / "cli")]) == 0
+    assert "exported denoiser.onnx" in capsys.readouterr().out
+    monkeypatch.setenv(ENV_ONNX, str(tmp_path / "cli"))
+    assert "frame-model-onnx" in available_generators()
+    assert isinstance(create_generator("frame-model-onnx"), FrameModelOnnxGenerator)
+    assert json.loads((tmp_path / "cli" / MANIFEST_FILE).read_text())["batch"] == 1
+    # A missing bundle is exit status 1 (and nothing is written).
+    assert export_onnx_main(["--bundle", str(tmp_path / "nope")]) == 1
+    assert "nope" in capsys.readouterr().err and not (tmp_path / "nope").exists()
+
+    assert select_providers(["CPUExecutionProvider"], None) == ["CPUExecutionProvider"]
+    assert select_providers(["CUDAExecutionProvider", "TensorrtExecutionProvider", "CPUExecutionProvider"]) == \
+        ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"]
+    assert select_providers(["CUDAExecutionProvider", "CPUExecutionProvider"], ["CUDAExecutionProvider"]) == \
+        ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    with pytest.raises(ValueError, match="not available"):
+        select_providers(["CPUExecutionProvider"], ["CUDAExecutionProvider"])
+    with pytest.raises(ValueError, match="intra_op_threads"):
+        FrameModelOnnxGenerator(out, intra_op_threads=-1)
+
+
+def test_export_rejects_bad_arguments(exported, tmp_path):
+    bundle, _ = exported
+    with pytest.raises(ValueError, match="batch"):
+        export_onnx(bundle, tmp_path, batch=0)
+    with pytest.raises(ValueError, match="opset"):
+        export_onnx(bundle, tmp_path, opset=11)
+    with pytest.raises(FileNotFoundError, match="export-onnx"):
+        load_manifest(tmp_path)
