@@ -49,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     _serve_parser(sub)
     sub.add_parser("worker", help="run one render worker that connects to a gateway",
                    add_help=False)
+    sub.add_parser("export-onnx", help="export a frame-model bundle to ONNX Runtime graphs",
+                   add_help=False)
     sub.add_parser("eval", help="evaluate a frame model on held-out trajectories (PSNR, SSIM, "
                    "holes, teacher gap, temporal stability)", add_help=False)
     _demo_parser(sub)
@@ -62,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
         from worldbridge.serving.worker import main as worker_main
 
         return worker_main(rest)
+    if args.command == "export-onnx":
+        from worldbridge.models.onnx_export import export_onnx_main
+
+        return export_onnx_main(rest)
     if args.command == "eval":
         from worldbridge.evaluation.evaluate import eval_main
 
