@@ -33,8 +33,9 @@ class LossLog:
 
 
 def plot_loss_curves(log: LossLog, png: str | Path, title: str = "training loss",
-                     smoothing: float = 0.9) -> Path:
-    """Plot every logged series against the step (raw, faint, and EMA-smoothed) to ``png``.
+                     smoothing: float = 0.9, exclude: tuple[str, ...] = ("lr", "anchor_keep")) -> Path:
+    """Plot every logged series but ``exclude`` (schedules, not losses) against the step,
+    raw (faint) and EMA-smoothed, to ``png``.
 
     Raises:
         ValueError: the log is empty.
@@ -47,7 +48,7 @@ def plot_loss_curves(log: LossLog, png: str | Path, title: str = "training loss"
     rows = log.read()
     if not rows:
         raise ValueError(f"no losses logged in {log.path}")
-    names = sorted({k for r in rows for k in r if k != "step"})
+    names = sorted({k for r in rows for k in r if k != "step" and k not in exclude})
     fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
     for name in names:
         pts = [(r["step"], r[name]) for r in rows if name in r]
