@@ -7,8 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK=${WORK:-work/starter}
 WB=.venv/bin/worldbridge
-STEPS2=${STEPS2:-1500}
-STEPS3=${STEPS3:-150}
+STEPS2=${STEPS2:-2000}
+STEPS3=${STEPS3:-200}
 mkdir -p "$WORK"
 
 # 24 trajectories x 64 frames at 128 px (orbits, dollies, walks, random collision-free paths);
@@ -20,10 +20,10 @@ HELDOUT=$(ls -d "$WORK"/data/garden_02{0..3}_*)
 
 $WB train-autoencoder --data $TRAIN --out "$WORK/ae" --image-size 128 --steps 500 --batch 8 --lr 1e-3
 $WB train --data $TRAIN --autoencoder "$WORK/ae" --out "$WORK/stage2" --config scripts/starter_model.json \
-  --steps "$STEPS2" --batch-clips 2 --targets-per-clip 4 --lr 5e-4 --anchor-start-step 200 \
-  --anchor-ramp-steps 300 --anchor-mask-prob 0.1 --workers 1 --checkpoint-every 500
+  --steps "$STEPS2" --batch-clips 2 --targets-per-clip 4 --lr 5e-4 --anchor-start-step 100 \
+  --anchor-ramp-steps 200 --anchor-mask-prob 0.1 --workers 1 --checkpoint-every 200
 $WB distill --data $TRAIN --teacher "$WORK/stage2/final" --autoencoder "$WORK/ae" --out "$WORK/stage3" \
-  --steps "$STEPS3" --batch-clips 1 --targets-per-clip 4 --fake-updates 2 --teacher-steps 10 \
+  --steps "$STEPS3" --batch-clips 1 --targets-per-clip 4 --fake-updates 2 --teacher-steps 8 \
   --lr 1e-4 --workers 1
 $WB export-bundle --model "$WORK/stage3/final" --autoencoder "$WORK/ae" \
   --out py_backend/worldbridge/assets/starter_model
