@@ -73,8 +73,8 @@ def test_health_goes_not_serving_while_a_worker_is_down(make_gateway, plane):
     gw = make_gateway(workers=1)
     worker = gw.gateway.pool.workers["worker-0"]
     seen = []
-    # keep the worker from coming back quickly so the NOT_SERVING window is observable
-    worker.restarts = 6
+    # hold the restart back for 2 s so the NOT_SERVING window is observable
+    worker.next_spawn_at = time.monotonic() + 2.0
     os.kill(worker.process.pid, signal.SIGKILL)
     _wait(lambda: not worker.serving)
     seen.append(_health(gw.target, "worldbridge.worker.worker-0"))
