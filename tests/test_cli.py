@@ -22,3 +22,17 @@ def test_serve_subprocess_answers_and_stops(tmp_path):
     finally:
         proc.terminate()
         assert proc.wait(timeout=20) == 0
+
+
+def test_record_command_writes_loadable_trajectories(tmp_path, panda_example):
+    from worldbridge.recording import load_dataset
+
+    r = subprocess.run([sys.executable, "-m", "worldbridge.cli", "record", "--out", str(tmp_path),
+                        "--trajectories", "2", "--frames", "8", "--size", "64"],
+                       capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, r.stderr[-2000:]
+    names = sorted(p.name for p in tmp_path.iterdir() if p.is_dir())
+    assert len(names) == 2
+    for name in names:
+        ds = load_dataset(tmp_path / name)
+        assert len(ds) == 8 and ds.read_depth(0).max() > 0

@@ -49,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     _serve_parser(sub)
     sub.add_parser("worker", help="run one render worker that connects to a gateway",
                    add_help=False)
+    sub.add_parser("record", help="record training trajectories from the Panda3D engine "
+                   "(examples/record_training_data.py; --help for its options)", add_help=False)
     sub.add_parser("export-onnx", help="export a frame-model bundle to ONNX Runtime graphs",
                    add_help=False)
     sub.add_parser("eval", help="evaluate a frame model on held-out trajectories (PSNR, SSIM, "
@@ -64,6 +66,11 @@ def main(argv: list[str] | None = None) -> int:
         from worldbridge.serving.worker import main as worker_main
 
         return worker_main(rest)
+    if args.command == "record":
+        from worldbridge.demo import load_example
+
+        load_example("record_training_data.py").main(rest)
+        return 0
     if args.command == "export-onnx":
         from worldbridge.models.onnx_export import export_onnx_main
 

@@ -15,20 +15,34 @@ import tempfile
 import time
 from pathlib import Path
 
-__all__ = ["run_demo", "start_server_process", "find_engine_example"]
+__all__ = ["run_demo", "start_server_process", "find_engine_example", "find_example", "load_example"]
 
 
-def find_engine_example() -> Path:
-    """Path of ``examples/panda3d_engine.py`` in the source checkout.
+def find_example(name: str = "panda3d_engine.py") -> Path:
+    """Path of ``examples/<name>`` in the source checkout.
 
     Raises:
         FileNotFoundError: not running from a checkout.
     """
-    path = Path(__file__).resolve().parents[2] / "examples" / "panda3d_engine.py"
+    path = Path(__file__).resolve().parents[2] / "examples" / name
     if not path.exists():
-        raise FileNotFoundError(f"{path} not found: the demo runs from a source checkout of "
-                                "WorldBridge (git clone, then pip install -e .)")
+        raise FileNotFoundError(f"{path} not found: the engine examples run from a source "
+                                "checkout of WorldBridge (git clone, then pip install -e .)")
     return path
+
+
+def find_engine_example() -> Path:
+    """Path of ``examples/panda3d_engine.py`` (see :func:`find_example`)."""
+    return find_example("panda3d_engine.py")
+
+
+def load_example(name: str):
+    """Import ``examples/<name>`` as a module."""
+    path = find_example(name)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def start_server_process(extra_args: list[str] | None = None, timeout_s: float = 120.0
@@ -59,10 +73,7 @@ def start_server_process(extra_args: list[str] | None = None, timeout_s: float =
 def run_demo(out: Path, video: Path | None = None, frames: int = 48, size: int = 512,
              generator: str = "anchor", references: int = 3) -> dict:
     """Run the demo end to end; returns the engine client's stats (fps, latency)."""
-    path = find_engine_example()
-    spec = importlib.util.spec_from_file_location("panda3d_engine", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_example("panda3d_engine.py")
     data_dir = Path(tempfile.mkdtemp(prefix="worldbridge-demo-data-"))
     proc, port = start_server_process(["--data-dir", str(data_dir)])
     try:
