@@ -33,7 +33,7 @@ from worldbridge.training.loss_log import LossLog, plot_loss_curves
 from worldbridge.training.trainer_state import load_trainer_state, save_trainer_state
 
 __all__ = ["Stage2Config", "anchor_keep_probability", "train_stage2", "TrainResult", "frame_model_inputs",
-           "autocast_for"]
+           "autocast_for", "clip_loader"]
 
 
 @dataclass
@@ -161,6 +161,29 @@ def autocast_for(mixed_precision: str, device: torch.device):
     return torch.autocast(device.type, dtype=torch.bfloat16) if use else contextlib.nullcontext()
 
 
+def clip_loader(cfg, data: list[str | Path], image_size: int):
+    """The shuffled clip loader shared by Stage II and Stage III.
+
+    ``cfg`` supplies ``clip_len``, ``num_references``, ``targets_per_clip``,
+    ``zero_depth_is_sky``, ``batch_clips``, ``num_workers`` and ``seed``. Anchor masking is
+    left to the trainer (``anchor_mask_prob=0`` here).
+
+    Raises:
+        ValueError: no clip of ``clip_len`` frames in ``data``.
+    """
+    from worldbridge.training.clips import ClipDataset, ClipSpec
+    from worldbridge.training.data import make_dataloader
+
+    spec = ClipSpec(clip_len=cfg.clip_len, num_references=cfg.num_references, image_size=image_size,
+                    anchor_mask_prob=0.0, targets_per_clip=cfg.targets_per_clip,
+                    zero_depth_is_sky=cfg.zero_depth_is_sky)
+    dataset = ClipDataset([Path(p) for p in data], spec, seed=cfg.seed)
+    if len(dataset) == 0:
+        raise ValueError(f"no {cfg.clip_len}-frame clips in {[str(p) for p in data]}")
+    return make_dataloader(dataset, batch_size=cfg.batch_clips, num_workers=cfg.num_workers,
+                           seed=cfg.seed, epoch=0, drop_last=False)
+
+
 def _latest_checkpoint(out_dir: Path) -> Path | None:
     marker = out_dir / "latest.txt"
     if not marker.exists():
@@ -193,9 +216,6 @@ def train_stage2(cfg: Stage2Config, data: list[str | Path], autoencoder_dir: str
     from worldbridge.models.autoencoder_io import load_autoencoder
     from worldbridge.models.checkpoint import load_frame_model, save_checkpoint
     from worldbridge.models.dit import FrameModel
-    from worldbridge.training.clips import ClipDataset, ClipSpec
-    from worldbridge.training.data import make_dataloader
-
     dist_info: DistInfo = init_distributed(device)
     dev = dist_info.device
     out = Path(out_dir)
@@ -220,27 +240,20 @@ def train_stage2(cfg: Stage2Config, data: list[str | Path], autoencoder_dir: str
         start, _ = load_trainer_state(latest, opt)
     ddp = DistributedDataParallel(model) if dist_info.distributed else model
 
-    clip_spec = ClipSpec(clip_len=cfg.clip_len, num_references=cfg.num_references,
-                         image_size=cfg.image_size, anchor_mask_prob=0.0,
-                         targets_per_clip=cfg.targets_per_clip, zero_depth_is_sky=cfg.zero_depth_is_sky)
-    dataset = ClipDataset([Path(p) for p in data], clip_spec, seed=cfg.seed)
-    if len(dataset) == 0:
-        raise ValueError(f"no {cfg.clip_len}-frame clips in {[str(p) for p in data]}")
+    loader = clip_loader(cfg, data, cfg.image_size)
     log = LossLog(out / "loss.jsonl")
     if dist_info.is_main:
         out.mkdir(parents=True, exist_ok=True)
         (out / "stage2.json").write_text(cfg.to_json())
 
     gen = torch.Generator().manual_seed(cfg.seed * 7919 + dist_info.rank + start)
-    step, epoch, losses, last_loss = start, start // max(1, len(dataset)), [], float("nan")
+    step, epoch, losses, last_loss = start, start // max(1, len(loader)), [], float("nan")
     bar = None
     if progress and dist_info.is_main:
         from tqdm import tqdm
 
         bar = tqdm(total=cfg.steps, initial=start, desc="stage II", unit="step")
     model.train()
-    loader = make_dataloader(dataset, batch_size=cfg.batch_clips, num_workers=cfg.num_workers,
-                             seed=cfg.seed, epoch=epoch, drop_last=False)
     while step < cfg.steps:
         loader.set_epoch(epoch)
         for batch in loader:

@@ -31,7 +31,7 @@ from worldbridge.models.schedule import NoiseSchedule, ScheduleConfig
 from worldbridge.training.distributed import all_reduce_mean, init_distributed
 from worldbridge.training.dmd import dmd_generator_loss, fake_score_loss, regression_loss
 from worldbridge.training.loss_log import LossLog, plot_loss_curves
-from worldbridge.training.stage2 import TrainResult, autocast_for, frame_model_inputs
+from worldbridge.training.stage2 import TrainResult, autocast_for, clip_loader, frame_model_inputs
 
 __all__ = ["Stage3Config", "distill_stage3", "bind_conditions"]
 
@@ -104,8 +104,6 @@ def distill_stage3(cfg: Stage3Config, data: list[str | Path], teacher_dir: str |
     """
     from worldbridge.models.autoencoder_io import load_autoencoder
     from worldbridge.models.checkpoint import load_frame_model, save_checkpoint
-    from worldbridge.training.clips import ClipDataset, ClipSpec
-    from worldbridge.training.data import make_dataloader
 
     info = init_distributed(device)
     dev = info.device
@@ -126,12 +124,7 @@ def distill_stage3(cfg: Stage3Config, data: list[str | Path], teacher_dir: str |
     else:
         gen_ddp, fake_ddp = gen_model, fake
 
-    spec = ClipSpec(clip_len=cfg.clip_len, num_references=cfg.num_references,
-                    image_size=teacher.config.image_size, anchor_mask_prob=0.0,
-                    targets_per_clip=cfg.targets_per_clip, zero_depth_is_sky=cfg.zero_depth_is_sky)
-    dataset = ClipDataset([Path(p) for p in data], spec, seed=cfg.seed)
-    if len(dataset) == 0:
-        raise ValueError(f"no {cfg.clip_len}-frame clips in {[str(p) for p in data]}")
+    loader = clip_loader(cfg, data, teacher.config.image_size)
     log = LossLog(out / "loss.jsonl")
     if info.is_main:
         out.mkdir(parents=True, exist_ok=True)
@@ -144,8 +137,6 @@ def distill_stage3(cfg: Stage3Config, data: list[str | Path], teacher_dir: str |
         from tqdm import tqdm
 
         bar = tqdm(total=cfg.steps, desc="stage III (DMD)", unit="step")
-    loader = make_dataloader(dataset, batch_size=cfg.batch_clips, num_workers=cfg.num_workers,
-                             seed=cfg.seed, epoch=epoch, drop_last=False)
     while step < cfg.steps:
         loader.set_epoch(epoch)
         for batch in loader:
