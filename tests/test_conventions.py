@@ -29,6 +29,42 @@ def test_shared_pose_vectors(case):
     np.testing.assert_allclose(from_opencv_c2w(got, Convention[case["convention"]]), engine, atol=1e-12)
 
 
+def _unreal_rotator_c2w(location_cm, pitch, yaw, roll):
+    """FRotationTranslationMatrix (row-vector, rows are the X/Y/Z axes), transposed."""
+    sp, cp = np.sin(np.radians(pitch)), np.cos(np.radians(pitch))
+    sy, cy = np.sin(np.radians(yaw)), np.cos(np.radians(yaw))
+    sr, cr = np.sin(np.radians(roll)), np.cos(np.radians(roll))
+    rows = np.array([[cp * cy, cp * sy, sp],
+                     [sr * sp * cy - cr * sy, sr * sp * sy + cr * cy, -sr * cp],
+                     [-(cr * sp * cy + sr * sy), cy * sr - cr * sp * sy, cr * cp]])
+    m = np.eye(4)
+    m[:3, :3] = rows.T
+    m[:3, 3] = location_cm
+    return m
+
+
+def _unity_trs_c2w(position, xyzw):
+    """Matrix4x4.TRS(position, rotation, Vector3.one) (Unity's quaternion-to-matrix)."""
+    x, y, z, w = xyzw
+    m = np.eye(4)
+    m[:3, :3] = [[1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+                 [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+                 [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]]
+    m[:3, 3] = position
+    return m
+
+
+@pytest.mark.parametrize("case", [c for c in VECTORS["poses"] if c["convention"] in ("UNREAL", "UNITY")],
+                         ids=lambda c: c["name"])
+def test_engine_native_parameters_give_engine_c2w(case):
+    """Each engine's own rotation (FRotator, Quaternion) reproduces the vector's matrix."""
+    if case["convention"] == "UNREAL":
+        got = _unreal_rotator_c2w(case["unreal_location_cm"], *case["unreal_rotator_pyr_deg"])
+    else:
+        got = _unity_trs_c2w(case["unity_position_m"], case["unity_rotation_xyzw"])
+    np.testing.assert_allclose(got, np.array(case["engine_c2w"], float).reshape(4, 4), atol=1e-12)
+
+
 @pytest.mark.parametrize("case", VECTORS["intrinsics"], ids=lambda c: c["name"])
 def test_shared_intrinsics_vectors(case):
     make = Intrinsics.from_horizontal_fov if case["fov_axis"] == "horizontal" else Intrinsics.from_vertical_fov
