@@ -1,8 +1,15 @@
 #!/usr/bin/env python3
-"""Generate the Python protobuf/gRPC stubs in py_backend/worldbridge/v1 from protos/.
+"""Generate the protobuf/gRPC stubs from protos/: Python for the backend, C# for Unity.
 
 The one way stubs are made. ``--check`` regenerates into a temporary folder and exits 1
-when the committed stubs differ from what the protos produce (CI runs it through the tests).
+when the committed stubs differ from what the protos produce (CI runs it).
+
+- Python: py_backend/worldbridge/v1/*_pb2*.py(i), by grpcio-tools.
+- C#: unity_package/Runtime/Generated/*.g.cs. Messages by the system ``protoc`` (pinned to
+  the 3.21 series, Debian bookworm's ``protobuf-compiler``, so output is reproducible); the
+  service client by scripts/csharp_grpc.py from the same descriptors.
+- C++ stubs are not committed: CMake and the Unreal ThirdParty build generate them with the
+  protoc that matches the libraries they link.
 
 Usage:
     python scripts/gen_protos.py            # regenerate in place
@@ -13,50 +20,109 @@ from __future__ import annotations
 
 import argparse
 import filecmp
+import re
+import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PROTO_ROOT = ROOT / "protos"
-OUT_ROOT = ROOT / "py_backend"
 PACKAGE_DIR = Path("worldbridge") / "v1"
-GENERATED_SUFFIXES = ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py")
+PY_DIR = Path("py_backend") / PACKAGE_DIR
+CS_DIR = Path("unity_package") / "Runtime" / "Generated"
+PY_SUFFIXES = ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py")
+CS_SUFFIX = ".g.cs"
+CS_PROTOC_SERIES = "3.21."
 
 
-def generate(out_root: Path) -> list[Path]:
-    """Run protoc (grpcio-tools) for every proto; return generated paths relative to out_root."""
+def _protos() -> list[str]:
+    protos = sorted(str(p.relative_to(PROTO_ROOT)) for p in (PROTO_ROOT / PACKAGE_DIR).glob("*.proto"))
+    if not protos:
+        raise SystemExit(f"no .proto files under {PROTO_ROOT / PACKAGE_DIR}")
+    return protos
+
+
+def _generate_python(root: Path) -> None:
     from grpc_tools import protoc  # dev dependency
     import grpc_tools
 
     include = Path(grpc_tools.__file__).parent / "_proto"
-    protos = sorted(str(p.relative_to(PROTO_ROOT)) for p in (PROTO_ROOT / PACKAGE_DIR).glob("*.proto"))
-    if not protos:
-        raise SystemExit(f"no .proto files under {PROTO_ROOT / PACKAGE_DIR}")
-    args = ["protoc", f"-I{PROTO_ROOT}", f"-I{include}", f"--python_out={out_root}",
-            f"--pyi_out={out_root}", f"--grpc_python_out={out_root}", *protos]
+    out = root / "py_backend"
+    args = ["protoc", f"-I{PROTO_ROOT}", f"-I{include}", f"--python_out={out}",
+            f"--pyi_out={out}", f"--grpc_python_out={out}", *_protos()]
     if protoc.main(args) != 0:
-        raise SystemExit("protoc failed")
-    return sorted(p.relative_to(out_root) for p in (out_root / PACKAGE_DIR).iterdir()
-                  if p.name.endswith(GENERATED_SUFFIXES))
+        raise SystemExit("protoc (grpcio-tools) failed")
 
 
-def committed(out_root: Path) -> list[Path]:
-    return sorted(p.relative_to(out_root) for p in (out_root / PACKAGE_DIR).iterdir()
-                  if p.name.endswith(GENERATED_SUFFIXES))
+def _system_protoc() -> str:
+    exe = shutil.which("protoc")
+    if exe is None:
+        raise SystemExit("protoc not found: the C# stubs need protobuf-compiler "
+                         f"{CS_PROTOC_SERIES}x (apt-get install protobuf-compiler)")
+    version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.split()[-1]
+    if not version.startswith(CS_PROTOC_SERIES):
+        raise SystemExit(f"protoc {version} at {exe}: the committed C# stubs come from "
+                         f"{CS_PROTOC_SERIES}x; use that series so the output is reproducible")
+    return exe
+
+
+def _generate_csharp(root: Path) -> None:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from csharp_grpc import service_source
+    from google.protobuf import descriptor_pb2, descriptor_pool
+
+    out = root / CS_DIR
+    protoc = _system_protoc()
+    with tempfile.TemporaryDirectory() as tmp:
+        desc_set = Path(tmp) / "set.pb"
+        subprocess.run([protoc, f"-I{PROTO_ROOT}", f"--csharp_out={out}",
+                        f"--csharp_opt=file_extension={CS_SUFFIX}", "--include_imports",
+                        f"--descriptor_set_out={desc_set}", *_protos()], check=True)
+        files = descriptor_pb2.FileDescriptorSet.FromString(desc_set.read_bytes())
+    pool = descriptor_pool.DescriptorPool()
+    for f in files.file:
+        pool.Add(f)
+    for proto in _protos():
+        fd = pool.FindFileByName(proto)
+        stem = "".join(p.capitalize() for p in re.split(r"[_.]", Path(proto).stem))
+        for service in fd.services_by_name.values():
+            text = service_source(fd, service, proto, reflection_class=f"{stem}Reflection")
+            (out / f"{stem}Grpc{CS_SUFFIX}").write_text(text)
+
+
+def _is_generated(path: Path) -> bool:
+    return path.name.endswith(PY_SUFFIXES) or path.name.endswith(CS_SUFFIX)
+
+
+def _listing(root: Path) -> list[Path]:
+    found = []
+    for d in (PY_DIR, CS_DIR):
+        if (root / d).is_dir():
+            found += [p.relative_to(root) for p in (root / d).iterdir() if _is_generated(p)]
+    return sorted(found)
+
+
+def generate(root: Path) -> list[Path]:
+    """Write every stub under ``root`` (mirroring the repo layout); return their paths."""
+    for d in (PY_DIR, CS_DIR):
+        (root / d).mkdir(parents=True, exist_ok=True)
+    _generate_python(root)
+    _generate_csharp(root)
+    return _listing(root)
 
 
 def check() -> list[str]:
     """Differences between committed stubs and freshly generated ones (empty = in sync)."""
     with tempfile.TemporaryDirectory() as tmp:
         fresh_root = Path(tmp)
-        (fresh_root / PACKAGE_DIR).mkdir(parents=True)
         fresh = generate(fresh_root)
-        have = committed(OUT_ROOT)
+        have = _listing(ROOT)
         problems = [f"missing: {p}" for p in fresh if p not in have]
         problems += [f"stale (no proto makes it): {p}" for p in have if p not in fresh]
         problems += [f"differs: {p}" for p in fresh
-                     if p in have and not filecmp.cmp(fresh_root / p, OUT_ROOT / p, shallow=False)]
+                     if p in have and not filecmp.cmp(fresh_root / p, ROOT / p, shallow=False)]
         return problems
 
 
@@ -71,9 +137,9 @@ def main() -> int:
         if problems:
             print("stubs are out of date: run python scripts/gen_protos.py")
         return 1 if problems else 0
-    for p in committed(OUT_ROOT):
-        (OUT_ROOT / p).unlink()
-    for p in generate(OUT_ROOT):
+    for p in _listing(ROOT):
+        (ROOT / p).unlink()
+    for p in generate(ROOT):
         print(f"wrote {p}")
     return 0
 

@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# Set up WorldBridge in ./.venv: system packages for offscreen Panda3D rendering (Mesa EGL),
-# the pinned CPU build of PyTorch, then the package with its dev extras. Safe to re-run.
+# Set up WorldBridge in ./.venv: system packages (Mesa EGL for offscreen Panda3D rendering;
+# gRPC C++, protoc, CMake and GoogleTest for the Unreal plugin's client core; Mono and NUnit
+# for the Unity package's core), the pinned CPU build of PyTorch, then the package with its
+# dev extras. Safe to re-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SYSTEM_PACKAGES=(libegl1 libegl-mesa0 libgl1-mesa-dri)
+SYSTEM_PACKAGES=(
+  libegl1 libegl-mesa0 libgl1-mesa-dri
+  cmake g++ pkg-config protobuf-compiler libprotobuf-dev libgrpc++-dev protobuf-compiler-grpc
+  libgtest-dev nlohmann-json3-dev
+  mono-devel mono-mcs libnunit-cil-dev nunit-console
+)
 missing=()
 for p in "${SYSTEM_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
