@@ -310,6 +310,9 @@ namespace WorldBridge.Unity
 
         private void DrainEvents()
         {
+            // Only the newest frame of a batch is worth uploading to the GPU.
+            Wire.Frame newest = null;
+            double newestRoundTripMs = 0;
             BridgeEvent e;
             while (_stream != null && _stream.TryDequeue(out e))
             {
@@ -323,12 +326,8 @@ namespace WorldBridge.Unity
                         onConnected.Invoke();
                         break;
                     case BridgeEventKind.Frame:
-                        LastRoundTripMs = e.RoundTripMs;
-                        LastTimings = e.Frame.Timings;
-                        if (ApplyFrame(e.Frame.Texture))
-                        {
-                            onFrame.Invoke(_texture);
-                        }
+                        newest = e.Frame;
+                        newestRoundTripMs = e.RoundTripMs;
                         break;
                     case BridgeEventKind.FrameError:
                         ReportError("frame " + e.Frame.Sequence + ": " + e.Message);
@@ -339,6 +338,15 @@ namespace WorldBridge.Unity
                     case BridgeEventKind.Failed:
                         ReportError(e.Message);
                         break;
+                }
+            }
+            if (newest != null)
+            {
+                LastRoundTripMs = newestRoundTripMs;
+                LastTimings = newest.Timings;
+                if (ApplyFrame(newest.Texture))
+                {
+                    onFrame.Invoke(_texture);
                 }
             }
         }

@@ -32,12 +32,10 @@ namespace WorldBridge.Transport
     /// <remarks>
     /// The main thread only calls <see cref="Submit"/> and <see cref="TryDequeue"/>; neither
     /// blocks on the network. Frame.error results come out as <see cref="BridgeEventKind.FrameError"/>
-    /// and the stream goes on. Only the newest few frames are kept if the main thread stalls.
+    /// and the stream goes on. The main thread should display only the newest frame of each drain.
     /// </remarks>
     public sealed class LiveStream : IDisposable
     {
-        private const int MaxQueuedFrames = 3;
-
         private readonly BridgeOptions _options;
         private readonly OpenSessionRequest _openRequest;
         private readonly FramePacer<FrameRequest> _pacer;
@@ -47,9 +45,7 @@ namespace WorldBridge.Transport
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
         private Task _run;
         private int _state = (int)LiveStreamState.Stopped;
-        private int _queuedFrames;
         private long _framesReceived;
-        private long _framesDroppedLocally;
         private string _sessionId;
 
         /// <summary>Prepares a stream; nothing is sent before <see cref="Start"/>.</summary>
@@ -91,9 +87,6 @@ namespace WorldBridge.Transport
         /// <summary>Poses replaced before they were sent (newest pose wins on the client).</summary>
         public long PosesSkipped { get { return _pacer.SkippedLocally; } }
 
-        /// <summary>Frames dropped because the main thread did not drain them in time.</summary>
-        public long FramesDroppedLocally { get { return Interlocked.Read(ref _framesDroppedLocally); } }
-
         /// <summary>Starts the background task; returns at once.</summary>
         /// <exception cref="InvalidOperationException">Already started.</exception>
         public void Start()
@@ -119,15 +112,7 @@ namespace WorldBridge.Transport
         /// <summary>Takes the next event, if any. Never blocks.</summary>
         public bool TryDequeue(out BridgeEvent e)
         {
-            if (!_events.TryDequeue(out e))
-            {
-                return false;
-            }
-            if (e.Kind == BridgeEventKind.Frame)
-            {
-                Interlocked.Decrement(ref _queuedFrames);
-            }
-            return true;
+            return _events.TryDequeue(out e);
         }
 
         /// <summary>
@@ -168,22 +153,6 @@ namespace WorldBridge.Transport
 
         private void Enqueue(BridgeEvent e)
         {
-            if (e.Kind == BridgeEventKind.Frame)
-            {
-                // Keep latency bounded if the main thread stalls: frames are only useful fresh.
-                if (Interlocked.Increment(ref _queuedFrames) > MaxQueuedFrames)
-                {
-                    Interlocked.Increment(ref _framesDroppedLocally);
-                    Interlocked.Decrement(ref _queuedFrames);
-                    BridgeEvent dropped;
-                    if (_events.TryPeek(out dropped) && dropped.Kind == BridgeEventKind.Frame && _events.TryDequeue(out dropped))
-                    {
-                        _events.Enqueue(e);
-                        return;
-                    }
-                    Interlocked.Increment(ref _queuedFrames);
-                }
-            }
             _events.Enqueue(e);
         }
 
