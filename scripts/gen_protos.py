@@ -7,7 +7,8 @@ when the committed stubs differ from what the protos produce (CI runs it).
 - Python: py_backend/worldbridge/v1/*_pb2*.py(i), by grpcio-tools.
 - C#: unity_package/Runtime/Generated/*.g.cs. Messages by the system ``protoc`` (pinned to
   the 3.21 series, Debian bookworm's ``protobuf-compiler``, so output is reproducible); the
-  service client by scripts/csharp_grpc.py from the same descriptors.
+  service client by scripts/csharp_grpc.py from the same descriptors; each with a Unity
+  .meta whose GUID is derived from its path.
 - C++ stubs are not committed: CMake and the Unreal ThirdParty build generate them with the
   protoc that matches the libraries they link.
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import filecmp
+import hashlib
 import re
 import shutil
 import subprocess
@@ -34,6 +36,21 @@ PY_DIR = Path("py_backend") / PACKAGE_DIR
 CS_DIR = Path("unity_package") / "Runtime" / "Generated"
 PY_SUFFIXES = ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py")
 CS_SUFFIX = ".g.cs"
+CS_META_SUFFIX = ".g.cs.meta"
+# Unity skips package files without a .meta; the GUID is derived from the file's path so
+# regenerating never changes it.
+CS_META = """fileFormatVersion: 2
+guid: {guid}
+MonoImporter:
+  externalObjects: {{}}
+  serializedVersion: 2
+  defaultReferences: []
+  executionOrder: 0
+  icon: {{instanceID: 0}}
+  userData: 
+  assetBundleName: 
+  assetBundleVariant: 
+"""
 CS_PROTOC_SERIES = "3.21."
 
 
@@ -90,10 +107,14 @@ def _generate_csharp(root: Path) -> None:
         for service in fd.services_by_name.values():
             text = service_source(fd, service, proto, reflection_class=f"{stem}Reflection")
             (out / f"{stem}Grpc{CS_SUFFIX}").write_text(text)
+    for source in out.glob(f"*{CS_SUFFIX}"):
+        guid = hashlib.md5(f"com.worldbridge.client/{CS_DIR.relative_to('unity_package')}/"
+                           f"{source.name}".encode()).hexdigest()
+        source.with_name(source.name + ".meta").write_text(CS_META.format(guid=guid))
 
 
 def _is_generated(path: Path) -> bool:
-    return path.name.endswith(PY_SUFFIXES) or path.name.endswith(CS_SUFFIX)
+    return path.name.endswith(PY_SUFFIXES + (CS_SUFFIX, CS_META_SUFFIX))
 
 
 def _listing(root: Path) -> list[Path]:
