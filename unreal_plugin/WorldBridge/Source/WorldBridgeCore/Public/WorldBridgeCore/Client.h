@@ -57,6 +57,11 @@ class Client {
   std::unique_ptr<Recorder> StartRecording(const std::string& dataset_name,
                                            const std::string& description = "");
 
+  // Cancels every call in progress on this client (a blocked Connect, OpenSession, stream or
+  // recording returns CANCELLED) and makes later calls fail with CANCELLED. For shutting down
+  // from another thread.
+  void CancelAll();
+
  private:
   struct Impl;
   std::shared_ptr<Impl> impl_;
@@ -71,10 +76,14 @@ class FrameStream {
   virtual bool Send(const FrameRequest& request, uint64_t* sequence = nullptr) = 0;
   // Blocks for the next Frame; false when the stream has ended (then call Finish()).
   virtual bool Read(FrameResult* frame) = 0;
-  // Half-closes, drains, and returns the call's final status.
+  // Half-closes, drains the frames still coming (discarding them), and returns the call's
+  // final status. Not while another thread is inside Read(): let the reader end first (read
+  // until every sent sequence is answered, or Cancel()).
   virtual Status Finish() = 0;
   // Cancels the call; a blocked Read() returns false.
   virtual void Cancel() = 0;
+  // False once a Send() failed, Read() returned false, or the call was cancelled or finished.
+  virtual bool Alive() const = 0;
 };
 
 // A RecordTrajectory call.

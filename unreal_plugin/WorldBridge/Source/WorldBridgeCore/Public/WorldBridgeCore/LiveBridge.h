@@ -26,7 +26,9 @@ struct BackoffPolicy {
 };
 
 // Delay before reconnect attempt `attempt` (0-based) without jitter:
-// min(max, initial * multiplier^attempt).
+// min(max, initial * multiplier^attempt). A multiplier below 1 counts as 1, a negative
+// attempt as 0; large attempts saturate at `max`. The LiveBridge scales each delay by a
+// random factor in [1 - jitter, 1 + jitter].
 std::chrono::milliseconds BackoffDelay(const BackoffPolicy& policy, int attempt);
 
 struct LiveBridgeOptions {
@@ -36,6 +38,9 @@ struct LiveBridgeOptions {
   BackoffPolicy backoff;
   // Requests sent but not yet answered before newer poses wait (newest pose wins).
   int max_in_flight = 2;
+  // Frame events kept for DrainEvents(); when more arrive undrained, the oldest queued frame
+  // is dropped (newest frame wins). Connected, Error and Disconnected events are always kept.
+  int max_queued_frames = 16;
 };
 
 enum class BridgeEventType { Connected, Frame, Error, Disconnected };
@@ -57,8 +62,14 @@ class LiveBridge {
   LiveBridge(const LiveBridge&) = delete;
   LiveBridge& operator=(const LiveBridge&) = delete;
 
-  void Start();  // returns at once; the worker thread connects
-  void Stop();   // closes the session and joins the worker (bounded by call deadlines)
+  // Returns at once; the worker thread connects. Connection failures arrive as Error events
+  // (then state Backoff), a lost stream as a Disconnected event; after
+  // backoff.max_attempts consecutive failures the state is Failed and Start() may be called
+  // again.
+  void Start();
+  // Cancels the stream or a pending connect, closes the session (best effort, at most about
+  // 2 s before its call is cancelled too) and joins the worker. Queued events stay drainable.
+  void Stop();
 
   // Replaces any pose not yet sent (newest pose wins). Never blocks on the network.
   void SubmitPose(FrameRequest request);
@@ -67,6 +78,7 @@ class LiveBridge {
   void DrainEvents(std::vector<BridgeEvent>* out);
 
   BridgeState state() const;
+  // Frames with a texture received since construction (per-request errors not counted).
   uint64_t frames_received() const;
 
  private:

@@ -27,12 +27,14 @@ std::array<double, 16> PackRowVectorMatrix(const double m[4][4]);
 Pose UnrealPose(const std::array<double, 3>& location_cm, double pitch_deg, double yaw_deg,
                 double roll_deg);
 
-// Reverses the row order of a tightly packed image in place (top-down <-> bottom-up).
+// Reverses the row order of a tightly packed image in place (top-down <-> bottom-up). Data
+// shorter than width * height * bytes_per_pixel is left unchanged.
 void FlipRows(std::vector<uint8_t>* data, uint32_t width, uint32_t height,
               uint32_t bytes_per_pixel);
 
-// Depth images from float metres (rows top-down). Values are copied as given: 0 invalid,
-// +inf sky.
+// Depth images from width * height float metres (rows top-down), written little-endian
+// whatever the host byte order. Values are copied as given: 0 invalid, +inf sky (NaN and
+// negative values are rejected by the server). A null `metres` gives an image without data.
 DepthImage DepthFromFloat32(const float* metres, uint32_t width, uint32_t height,
                             DepthKind kind = DepthKind::PlanarZ);
 DepthImage DepthFromFloat16(const float* metres, uint32_t width, uint32_t height,

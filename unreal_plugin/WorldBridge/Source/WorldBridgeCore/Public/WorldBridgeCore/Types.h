@@ -113,7 +113,7 @@ struct StageTimings {
 // A returned frame, or a per-request error (the stream lives on).
 struct FrameResult {
   uint64_t sequence = 0;
-  int64_t client_timestamp_us = 0;
+  int64_t client_timestamp_us = 0;  // this client's steady clock when the request was sent
   Image texture;  // empty when error_code != 0
   StageTimings timings;
   std::vector<uint64_t> skipped_sequences;
