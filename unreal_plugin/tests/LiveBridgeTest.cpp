@@ -55,8 +55,8 @@ double Tick(LiveBridge* bridge, std::vector<BridgeEvent>* events, int* pose_inde
 }
 
 size_t Count(const std::vector<BridgeEvent>& events, BridgeEventType type) {
-  return static_cast<size_t>(std::count_if(events.begin(), events.end(),
-                                           [type](const BridgeEvent& e) { return e.type == type; }));
+  return static_cast<size_t>(std::count_if(
+      events.begin(), events.end(), [type](const BridgeEvent& e) { return e.type == type; }));
 }
 
 // Frame events after the `n`-th Connected event (1-based).

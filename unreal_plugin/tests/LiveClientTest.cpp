@@ -42,7 +42,9 @@ TEST(LiveClient, ConnectHandshake) {
   EXPECT_GE(info.max_message_bytes, 64u << 20);
   EXPECT_GT(info.max_texture_width, 0u);
   bool anchor = false;
-  for (const GeneratorInfo& g : info.generators) anchor = anchor || (g.name == "anchor" && g.available);
+  for (const GeneratorInfo& g : info.generators) {
+    anchor = anchor || (g.name == "anchor" && g.available);
+  }
   EXPECT_TRUE(anchor);
 }
 

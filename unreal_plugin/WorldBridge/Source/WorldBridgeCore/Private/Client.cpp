@@ -1,7 +1,7 @@
 // Client: handshake, sessions, and the factories for streams and recordings.
 #include "WorldBridgeCore/Client.h"
 
-#include <algorithm>
+#include <algorithm>  // (std::min) / (std::max) in parentheses: safe from Windows macros
 #include <utility>
 
 #include "ClientChannel.h"
@@ -57,7 +57,7 @@ Status Client::Connect(ServerInfo* info) {
                         std::to_string(opts.connect_timeout.count()) + " ms (channel " +
                         ChannelStateName(state) + ")"};
     }
-    const auto slice = std::min<std::chrono::steady_clock::duration>(deadline - now,
+    const auto slice = (std::min<std::chrono::steady_clock::duration>)(deadline - now,
                                                                      kConnectPollSlice);
     channel->WaitForStateChange(state, std::chrono::system_clock::now() + slice);
     state = channel->GetState(/*try_to_connect=*/true);

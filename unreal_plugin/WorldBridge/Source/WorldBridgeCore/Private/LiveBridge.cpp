@@ -6,7 +6,7 @@
 // across a network call.
 #include "WorldBridgeCore/LiveBridge.h"
 
-#include <algorithm>
+#include <algorithm>  // (std::min) / (std::max) in parentheses: safe from Windows macros
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -65,7 +65,7 @@ struct LiveBridge::Impl {
   void PushEvent(BridgeEvent event) {
     std::lock_guard<std::mutex> lock(events_mu);
     if (event.type == BridgeEventType::Frame) {
-      const size_t limit = static_cast<size_t>(std::max(1, options.max_queued_frames));
+      const size_t limit = static_cast<size_t>((std::max)(1, options.max_queued_frames));
       if (queued_frames >= limit) {  // newest frame wins: drop the oldest queued frame
         auto oldest = std::find_if(events.begin(), events.end(), [](const BridgeEvent& e) {
           return e.type == BridgeEventType::Frame;
@@ -181,7 +181,7 @@ void LiveBridge::Impl::Run() {
     failures = healthy ? 0 : failures + 1;
     if (GiveUp(failures, ended)) break;
     state = BridgeState::Backoff;
-    if (!WaitOrStop(JitteredDelay(std::max(0, failures - 1)))) break;
+    if (!WaitOrStop(JitteredDelay((std::max)(0, failures - 1)))) break;
   }
   {
     std::lock_guard<std::mutex> lock(mu);
@@ -194,7 +194,7 @@ void LiveBridge::Impl::Run() {
 
 Status LiveBridge::Impl::StreamSession(Client* active, const std::string& session_id) {
   std::unique_ptr<FrameStream> frame_stream = active->StartStream(session_id);
-  const int max_in_flight = std::max(1, options.max_in_flight);
+  const int max_in_flight = (std::max)(1, options.max_in_flight);
   {
     std::lock_guard<std::mutex> lock(mu);
     if (stopping) frame_stream->Cancel();
@@ -210,7 +210,7 @@ Status LiveBridge::Impl::StreamSession(Client* active, const std::string& sessio
       if (frame.error_code == 0) ++frames_received;
       {
         std::lock_guard<std::mutex> lock(mu);
-        in_flight = std::max(0, in_flight - answered);
+        in_flight = (std::max)(0, in_flight - answered);
       }
       cv.notify_all();
       BridgeEvent event;
