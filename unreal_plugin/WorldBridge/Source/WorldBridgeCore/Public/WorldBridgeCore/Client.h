@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "WorldBridgeCore/Types.h"
+#include "WorldBridgeCore/Version.h"
 
 namespace worldbridge {
 
@@ -24,7 +25,7 @@ struct ClientOptions {
   std::string token;                        // sent as "authorization: Bearer <token>"
   bool use_tls = false;                     // loopback defaults to cleartext HTTP/2
   std::string root_certs_pem;               // empty: system roots (TLS only)
-  std::string client_name = "worldbridge-cpp";
+  std::string client_name = std::string("worldbridge-cpp/") + kClientVersion;
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds call_timeout{30000};  // unary calls and recording
   int max_message_bytes = 64 << 20;              // both directions
