@@ -139,12 +139,7 @@ def live_run(cpp_tests, tmp_path_factory):
                          WORLDBRIDGE_DATA_DIR=str(data_dir), WORLDBRIDGE_RESULTS_DIR=str(results))
         run = _run_gtest(cpp_tests, "Live*", results / "live.xml", env)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=20)
+        _stop(proc)
     return run, results
 
 

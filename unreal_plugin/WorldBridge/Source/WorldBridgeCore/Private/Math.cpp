@@ -86,40 +86,44 @@ void FlipRows(std::vector<uint8_t>* data, uint32_t width, uint32_t height,
   }
 }
 
-DepthImage DepthFromFloat32(const float* metres, uint32_t width, uint32_t height,
-                            DepthKind kind) {
+namespace {
+
+// A depth image of `width` x `height` whose pixels are `encode(value, &data)` in row order.
+template <typename Encode>
+DepthImage PackDepth(const float* metres, uint32_t width, uint32_t height, DepthEncoding encoding,
+                     DepthKind kind, size_t bytes_per_pixel, Encode encode) {
   DepthImage depth;
   depth.width = width;
   depth.height = height;
-  depth.encoding = DepthEncoding::Float32M;
+  depth.encoding = encoding;
   depth.kind = kind;
   const size_t count = static_cast<size_t>(width) * height;
   if (metres == nullptr) return depth;
-  depth.data.reserve(count * 4);
-  for (size_t i = 0; i < count; ++i) {
-    uint32_t bits = 0;
-    std::memcpy(&bits, &metres[i], sizeof bits);
-    AppendLittleEndian32(bits, &depth.data);
-  }
+  depth.data.reserve(count * bytes_per_pixel);
+  for (size_t i = 0; i < count; ++i) encode(metres[i], &depth.data);
   return depth;
+}
+
+}  // namespace
+
+DepthImage DepthFromFloat32(const float* metres, uint32_t width, uint32_t height,
+                            DepthKind kind) {
+  return PackDepth(metres, width, height, DepthEncoding::Float32M, kind, 4,
+                   [](float value, std::vector<uint8_t>* out) {
+                     uint32_t bits = 0;
+                     std::memcpy(&bits, &value, sizeof bits);
+                     AppendLittleEndian32(bits, out);
+                   });
 }
 
 DepthImage DepthFromFloat16(const float* metres, uint32_t width, uint32_t height,
                             DepthKind kind) {
-  DepthImage depth;
-  depth.width = width;
-  depth.height = height;
-  depth.encoding = DepthEncoding::Float16M;
-  depth.kind = kind;
-  const size_t count = static_cast<size_t>(width) * height;
-  if (metres == nullptr) return depth;
-  depth.data.reserve(count * 2);
-  for (size_t i = 0; i < count; ++i) {
-    const uint16_t half = FloatToHalf(metres[i]);
-    depth.data.push_back(static_cast<uint8_t>(half & 0xffu));
-    depth.data.push_back(static_cast<uint8_t>(half >> 8));
-  }
-  return depth;
+  return PackDepth(metres, width, height, DepthEncoding::Float16M, kind, 2,
+                   [](float value, std::vector<uint8_t>* out) {
+                     const uint16_t half = FloatToHalf(value);
+                     out->push_back(static_cast<uint8_t>(half & 0xffu));
+                     out->push_back(static_cast<uint8_t>(half >> 8));
+                   });
 }
 
 }  // namespace worldbridge
