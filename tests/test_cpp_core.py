@@ -250,7 +250,7 @@ def test_live_bridge_reconnects_when_the_server_comes_up_and_restarts(cpp_tests,
             try:
                 returncode = client.wait(timeout=300)
             except subprocess.TimeoutExpired:
-                pass
+                returncode = "still running after 300 s"
         finally:
             _stop(client)
             _stop(server)
