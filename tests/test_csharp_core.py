@@ -118,7 +118,7 @@ def test_core_is_engine_free():
 
 
 def test_core_enums_match_the_wire():
-    from worldbridge.v1 import camera_pb2, image_pb2
+    from worldbridge.v1 import camera_pb2, image_pb2, session_pb2
 
     def cs_enum(file: str, name: str) -> dict[str, int]:
         text = (CORE / file).read_text(encoding="utf-8")
@@ -130,6 +130,9 @@ def test_core_enums_match_the_wire():
                     "BottomUp": image_pb2.ROW_ORDER_BOTTOM_UP}
     depth = cs_enum("DepthPacking.cs", "DepthEncodingKind")
     assert depth == {"Float32M": image_pb2.DEPTH_ENCODING_FLOAT32_M, "Float16M": image_pb2.DEPTH_ENCODING_FLOAT16_M}
+    anchor_lock = cs_enum("SessionOptions.cs", "AnchorLockMode")
+    assert anchor_lock == {"ServerDefault": session_pb2.ANCHOR_LOCK_UNSPECIFIED, "On": session_pb2.ANCHOR_LOCK_ON,
+                           "Off": session_pb2.ANCHOR_LOCK_OFF}
     pose = (CORE / "PosePacking.cs").read_text(encoding="utf-8")
     assert int(re.search(r"ConventionUnity\s*=\s*(\d+)", pose).group(1)) == camera_pb2.CONVENTION_UNITY
 

@@ -66,6 +66,10 @@ namespace WorldBridge.Unity
         [Min(0)]
         private long seed;
 
+        [SerializeField, Tooltip("Anchor lock of the frame model. On: pixels the world memory covers are kept exactly and only the holes are generated. " +
+            "Off: every pixel is regenerated (restyling). Server Default: the server's setting, on unless changed. The 'anchor' generator ignores it.")]
+        private AnchorLockMode anchorLock = AnchorLockMode.ServerDefault;
+
         [Header("Depth and keyframes")]
         [SerializeField, Tooltip("Send the camera's depth with keyframes so the server's memory grows as the camera explores.")]
         private bool sendDepth = true;
@@ -135,6 +139,9 @@ namespace WorldBridge.Unity
 
         /// <summary>Shared token; takes effect on the next enable.</summary>
         public string Token { get { return token; } set { token = value; } }
+
+        /// <summary>Anchor lock of the frame model; takes effect on the next enable.</summary>
+        public AnchorLockMode AnchorLock { get { return anchorLock; } set { anchorLock = value; } }
 
         /// <summary>Renderer that shows the frames (its material's main texture); assigned at once if enabled.</summary>
         public Renderer TargetRenderer
@@ -211,12 +218,14 @@ namespace WorldBridge.Unity
             }
             try
             {
-                var open = new Wire.OpenSessionRequest
+                var open = WireConvert.OpenSession(new SessionOptions
                 {
                     Generator = generator ?? "",
-                    Output = WireConvert.UnityOutput(outputWidth, outputHeight),
+                    OutputWidth = outputWidth,
+                    OutputHeight = outputHeight,
                     Seed = (ulong)Math.Max(0L, seed),
-                };
+                    AnchorLock = anchorLock,
+                });
                 open.ReferenceViews.Add(new Wire.ReferenceView
                 {
                     Rgb = WireConvert.Rgba8(view.Rgba, view.Width, view.Height, ImageRowOrder.BottomUp),

@@ -77,6 +77,37 @@ TEST(LiveClient, OpenSessionErrorsNameTheProblem) {
   EXPECT_EQ(status.code, 5) << status.message;  // NOT_FOUND
 }
 
+TEST(LiveClient, AnchorLockOffSessionStreamsFrames) {
+  WB_REQUIRE_LIVE_SERVER();
+  Client client(LiveClientOptions());
+  ASSERT_TRUE(client.Connect(nullptr).ok());
+  PlaneScene scene;
+  SessionOptions options = PlaneSessionOptions();
+  options.anchor_lock = AnchorLock::Off;  // full regeneration, with the server's generator
+  SessionInfo session;
+  Status status = client.OpenSession({scene.View()}, options, &session);
+  ASSERT_TRUE(status.ok()) << status.message;
+  ASSERT_FALSE(session.session_id.empty());
+  std::unique_ptr<FrameStream> stream = client.StartStream(session.session_id);
+  for (int i = 0; i < 3; ++i) {
+    FrameRequest request;
+    request.pose = PlaneScene::Moving(i);
+    uint64_t sequence = 0;
+    ASSERT_TRUE(stream->Send(request, &sequence));
+    FrameResult frame;
+    ASSERT_TRUE(stream->Read(&frame)) << "frame " << i;
+    EXPECT_EQ(frame.sequence, sequence);
+    ASSERT_EQ(frame.error_code, 0) << frame.error_message;
+    ExpectBgraTexture(frame.texture, PlaneScene::kSize, PlaneScene::kSize);
+  }
+  status = stream->Finish();
+  EXPECT_TRUE(status.ok()) << status.message;
+  uint64_t frames_served = 0;
+  status = client.CloseSession(session.session_id, &frames_served);
+  EXPECT_TRUE(status.ok()) << status.message;
+  EXPECT_EQ(frames_served, 3u);
+}
+
 class LiveStream : public ::testing::Test {
  protected:
   void SetUp() override {

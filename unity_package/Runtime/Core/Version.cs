@@ -14,7 +14,7 @@ namespace WorldBridge.Core
         public const uint ProtocolMajor = 1;
 
         /// <summary>Wire protocol minor version.</summary>
-        public const uint ProtocolMinor = 0;
+        public const uint ProtocolMinor = 1;
 
         /// <summary>Client name sent in ClientHello, for the server's logs.</summary>
         public const string ClientName = "worldbridge-unity/" + ClientVersion;

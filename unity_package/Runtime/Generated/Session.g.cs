@@ -31,21 +31,27 @@ namespace WorldBridge.V1 {
             "LnYxLlRleHR1cmUSKAoEcG9zZRgCIAEoCzIaLndvcmxkYnJpZGdlLnYxLkNh",
             "bWVyYVBvc2USLgoKaW50cmluc2ljcxgDIAEoCzIaLndvcmxkYnJpZGdlLnYx",
             "LkludHJpbnNpY3MSKQoFZGVwdGgYBCABKAsyGi53b3JsZGJyaWRnZS52MS5E",
-            "ZXB0aEltYWdlIsYBChJPcGVuU2Vzc2lvblJlcXVlc3QSKgoFaGVsbG8YASAB",
+            "ZXB0aEltYWdlIoMCChJPcGVuU2Vzc2lvblJlcXVlc3QSKgoFaGVsbG8YASAB",
             "KAsyGy53b3JsZGJyaWRnZS52MS5DbGllbnRIZWxsbxI2Cg9yZWZlcmVuY2Vf",
             "dmlld3MYAiADKAsyHS53b3JsZGJyaWRnZS52MS5SZWZlcmVuY2VWaWV3EhEK",
             "CWdlbmVyYXRvchgDIAEoCRIrCgZvdXRwdXQYBCABKAsyGy53b3JsZGJyaWRn",
-            "ZS52MS5UZXh0dXJlU3BlYxIMCgRzZWVkGAUgASgEImUKE09wZW5TZXNzaW9u",
-            "UmVzcG9uc2USEgoKc2Vzc2lvbl9pZBgBIAEoCRIRCgl3b3JrZXJfaWQYAiAB",
-            "KAkSFQoNYW5jaG9yX3BvaW50cxgDIAEoBBIQCgh3YXJuaW5ncxgEIAMoCSIp",
-            "ChNDbG9zZVNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkiLQoU",
-            "Q2xvc2VTZXNzaW9uUmVzcG9uc2USFQoNZnJhbWVzX3NlcnZlZBgBIAEoBEIR",
-            "qgIOV29ybGRCcmlkZ2UuVjFiBnByb3RvMw=="));
+            "ZS52MS5UZXh0dXJlU3BlYxIMCgRzZWVkGAUgASgEEjsKEWdlbmVyYXRvcl9v",
+            "cHRpb25zGAYgASgLMiAud29ybGRicmlkZ2UudjEuR2VuZXJhdG9yT3B0aW9u",
+            "cyJDChBHZW5lcmF0b3JPcHRpb25zEi8KC2FuY2hvcl9sb2NrGAEgASgOMhou",
+            "d29ybGRicmlkZ2UudjEuQW5jaG9yTG9jayJlChNPcGVuU2Vzc2lvblJlc3Bv",
+            "bnNlEhIKCnNlc3Npb25faWQYASABKAkSEQoJd29ya2VyX2lkGAIgASgJEhUK",
+            "DWFuY2hvcl9wb2ludHMYAyABKAQSEAoId2FybmluZ3MYBCADKAkiKQoTQ2xv",
+            "c2VTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJIi0KFENsb3Nl",
+            "U2Vzc2lvblJlc3BvbnNlEhUKDWZyYW1lc19zZXJ2ZWQYASABKAQqUgoKQW5j",
+            "aG9yTG9jaxIbChdBTkNIT1JfTE9DS19VTlNQRUNJRklFRBAAEhIKDkFOQ0hP",
+            "Ul9MT0NLX09OEAESEwoPQU5DSE9SX0xPQ0tfT0ZGEAJCEaoCDldvcmxkQnJp",
+            "ZGdlLlYxYgZwcm90bzM="));
       descriptor = pbr::FileDescriptor.FromGeneratedCode(descriptorData,
           new pbr::FileDescriptor[] { global::WorldBridge.V1.CameraReflection.Descriptor, global::WorldBridge.V1.HandshakeReflection.Descriptor, global::WorldBridge.V1.ImageReflection.Descriptor, },
-          new pbr::GeneratedClrTypeInfo(null, null, new pbr::GeneratedClrTypeInfo[] {
+          new pbr::GeneratedClrTypeInfo(new[] {typeof(global::WorldBridge.V1.AnchorLock), }, null, new pbr::GeneratedClrTypeInfo[] {
             new pbr::GeneratedClrTypeInfo(typeof(global::WorldBridge.V1.ReferenceView), global::WorldBridge.V1.ReferenceView.Parser, new[]{ "Rgb", "Pose", "Intrinsics", "Depth" }, null, null, null, null),
-            new pbr::GeneratedClrTypeInfo(typeof(global::WorldBridge.V1.OpenSessionRequest), global::WorldBridge.V1.OpenSessionRequest.Parser, new[]{ "Hello", "ReferenceViews", "Generator", "Output", "Seed" }, null, null, null, null),
+            new pbr::GeneratedClrTypeInfo(typeof(global::WorldBridge.V1.OpenSessionRequest), global::WorldBridge.V1.OpenSessionRequest.Parser, new[]{ "Hello", "ReferenceViews", "Generator", "Output", "Seed", "GeneratorOptions" }, null, null, null, null),
+            new pbr::GeneratedClrTypeInfo(typeof(global::WorldBridge.V1.GeneratorOptions), global::WorldBridge.V1.GeneratorOptions.Parser, new[]{ "AnchorLock" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::WorldBridge.V1.OpenSessionResponse), global::WorldBridge.V1.OpenSessionResponse.Parser, new[]{ "SessionId", "WorkerId", "AnchorPoints", "Warnings" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::WorldBridge.V1.CloseSessionRequest), global::WorldBridge.V1.CloseSessionRequest.Parser, new[]{ "SessionId" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::WorldBridge.V1.CloseSessionResponse), global::WorldBridge.V1.CloseSessionResponse.Parser, new[]{ "FramesServed" }, null, null, null, null)
@@ -54,6 +60,24 @@ namespace WorldBridge.V1 {
     #endregion
 
   }
+  #region Enums
+  /// <summary>
+  /// Anchor lock: where the anchors (the scene memory rendered at the target pose) cover a
+  /// pixel, the served frame is that anchor pixel exactly; the model only fills the holes
+  /// (disocclusions, regions no reference view saw, splat cracks), with a seam of a few
+  /// pixels feathered on the hole side. Off, the model regenerates every pixel (restyling).
+  /// </summary>
+  public enum AnchorLock {
+    /// <summary>
+    /// The server's default (`worldbridge serve --anchor-lock on|off`; on unless changed).
+    /// </summary>
+    [pbr::OriginalName("ANCHOR_LOCK_UNSPECIFIED")] Unspecified = 0,
+    [pbr::OriginalName("ANCHOR_LOCK_ON")] On = 1,
+    [pbr::OriginalName("ANCHOR_LOCK_OFF")] Off = 2,
+  }
+
+  #endregion
+
   #region Messages
   /// <summary>
   /// One posed view of the world: colour, camera and (optionally) ground-truth depth. Views
@@ -435,6 +459,7 @@ namespace WorldBridge.V1 {
       generator_ = other.generator_;
       output_ = other.output_ != null ? other.output_.Clone() : null;
       seed_ = other.seed_;
+      generatorOptions_ = other.generatorOptions_ != null ? other.generatorOptions_.Clone() : null;
       _unknownFields = pb::UnknownFieldSet.Clone(other._unknownFields);
     }
 
@@ -509,6 +534,21 @@ namespace WorldBridge.V1 {
       }
     }
 
+    /// <summary>Field number for the "generator_options" field.</summary>
+    public const int GeneratorOptionsFieldNumber = 6;
+    private global::WorldBridge.V1.GeneratorOptions generatorOptions_;
+    /// <summary>
+    /// How the frame model may use the anchors (ignored by the "anchor" generator).
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public global::WorldBridge.V1.GeneratorOptions GeneratorOptions {
+      get { return generatorOptions_; }
+      set {
+        generatorOptions_ = value;
+      }
+    }
+
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
     public override bool Equals(object other) {
@@ -529,6 +569,7 @@ namespace WorldBridge.V1 {
       if (Generator != other.Generator) return false;
       if (!object.Equals(Output, other.Output)) return false;
       if (Seed != other.Seed) return false;
+      if (!object.Equals(GeneratorOptions, other.GeneratorOptions)) return false;
       return Equals(_unknownFields, other._unknownFields);
     }
 
@@ -541,6 +582,7 @@ namespace WorldBridge.V1 {
       if (Generator.Length != 0) hash ^= Generator.GetHashCode();
       if (output_ != null) hash ^= Output.GetHashCode();
       if (Seed != 0UL) hash ^= Seed.GetHashCode();
+      if (generatorOptions_ != null) hash ^= GeneratorOptions.GetHashCode();
       if (_unknownFields != null) {
         hash ^= _unknownFields.GetHashCode();
       }
@@ -576,6 +618,10 @@ namespace WorldBridge.V1 {
         output.WriteRawTag(40);
         output.WriteUInt64(Seed);
       }
+      if (generatorOptions_ != null) {
+        output.WriteRawTag(50);
+        output.WriteMessage(GeneratorOptions);
+      }
       if (_unknownFields != null) {
         _unknownFields.WriteTo(output);
       }
@@ -603,6 +649,10 @@ namespace WorldBridge.V1 {
         output.WriteRawTag(40);
         output.WriteUInt64(Seed);
       }
+      if (generatorOptions_ != null) {
+        output.WriteRawTag(50);
+        output.WriteMessage(GeneratorOptions);
+      }
       if (_unknownFields != null) {
         _unknownFields.WriteTo(ref output);
       }
@@ -625,6 +675,9 @@ namespace WorldBridge.V1 {
       }
       if (Seed != 0UL) {
         size += 1 + pb::CodedOutputStream.ComputeUInt64Size(Seed);
+      }
+      if (generatorOptions_ != null) {
+        size += 1 + pb::CodedOutputStream.ComputeMessageSize(GeneratorOptions);
       }
       if (_unknownFields != null) {
         size += _unknownFields.CalculateSize();
@@ -656,6 +709,12 @@ namespace WorldBridge.V1 {
       }
       if (other.Seed != 0UL) {
         Seed = other.Seed;
+      }
+      if (other.generatorOptions_ != null) {
+        if (generatorOptions_ == null) {
+          GeneratorOptions = new global::WorldBridge.V1.GeneratorOptions();
+        }
+        GeneratorOptions.MergeFrom(other.GeneratorOptions);
       }
       _unknownFields = pb::UnknownFieldSet.MergeFrom(_unknownFields, other._unknownFields);
     }
@@ -696,6 +755,13 @@ namespace WorldBridge.V1 {
           }
           case 40: {
             Seed = input.ReadUInt64();
+            break;
+          }
+          case 50: {
+            if (generatorOptions_ == null) {
+              GeneratorOptions = new global::WorldBridge.V1.GeneratorOptions();
+            }
+            input.ReadMessage(GeneratorOptions);
             break;
           }
         }
@@ -739,6 +805,202 @@ namespace WorldBridge.V1 {
             Seed = input.ReadUInt64();
             break;
           }
+          case 50: {
+            if (generatorOptions_ == null) {
+              GeneratorOptions = new global::WorldBridge.V1.GeneratorOptions();
+            }
+            input.ReadMessage(GeneratorOptions);
+            break;
+          }
+        }
+      }
+    }
+    #endif
+
+  }
+
+  public sealed partial class GeneratorOptions : pb::IMessage<GeneratorOptions>
+  #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+      , pb::IBufferMessage
+  #endif
+  {
+    private static readonly pb::MessageParser<GeneratorOptions> _parser = new pb::MessageParser<GeneratorOptions>(() => new GeneratorOptions());
+    private pb::UnknownFieldSet _unknownFields;
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public static pb::MessageParser<GeneratorOptions> Parser { get { return _parser; } }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public static pbr::MessageDescriptor Descriptor {
+      get { return global::WorldBridge.V1.SessionReflection.Descriptor.MessageTypes[2]; }
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    pbr::MessageDescriptor pb::IMessage.Descriptor {
+      get { return Descriptor; }
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public GeneratorOptions() {
+      OnConstruction();
+    }
+
+    partial void OnConstruction();
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public GeneratorOptions(GeneratorOptions other) : this() {
+      anchorLock_ = other.anchorLock_;
+      _unknownFields = pb::UnknownFieldSet.Clone(other._unknownFields);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public GeneratorOptions Clone() {
+      return new GeneratorOptions(this);
+    }
+
+    /// <summary>Field number for the "anchor_lock" field.</summary>
+    public const int AnchorLockFieldNumber = 1;
+    private global::WorldBridge.V1.AnchorLock anchorLock_ = global::WorldBridge.V1.AnchorLock.Unspecified;
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public global::WorldBridge.V1.AnchorLock AnchorLock {
+      get { return anchorLock_; }
+      set {
+        anchorLock_ = value;
+      }
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public override bool Equals(object other) {
+      return Equals(other as GeneratorOptions);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public bool Equals(GeneratorOptions other) {
+      if (ReferenceEquals(other, null)) {
+        return false;
+      }
+      if (ReferenceEquals(other, this)) {
+        return true;
+      }
+      if (AnchorLock != other.AnchorLock) return false;
+      return Equals(_unknownFields, other._unknownFields);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public override int GetHashCode() {
+      int hash = 1;
+      if (AnchorLock != global::WorldBridge.V1.AnchorLock.Unspecified) hash ^= AnchorLock.GetHashCode();
+      if (_unknownFields != null) {
+        hash ^= _unknownFields.GetHashCode();
+      }
+      return hash;
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public override string ToString() {
+      return pb::JsonFormatter.ToDiagnosticString(this);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void WriteTo(pb::CodedOutputStream output) {
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+      output.WriteRawMessage(this);
+    #else
+      if (AnchorLock != global::WorldBridge.V1.AnchorLock.Unspecified) {
+        output.WriteRawTag(8);
+        output.WriteEnum((int) AnchorLock);
+      }
+      if (_unknownFields != null) {
+        _unknownFields.WriteTo(output);
+      }
+    #endif
+    }
+
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    void pb::IBufferMessage.InternalWriteTo(ref pb::WriteContext output) {
+      if (AnchorLock != global::WorldBridge.V1.AnchorLock.Unspecified) {
+        output.WriteRawTag(8);
+        output.WriteEnum((int) AnchorLock);
+      }
+      if (_unknownFields != null) {
+        _unknownFields.WriteTo(ref output);
+      }
+    }
+    #endif
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public int CalculateSize() {
+      int size = 0;
+      if (AnchorLock != global::WorldBridge.V1.AnchorLock.Unspecified) {
+        size += 1 + pb::CodedOutputStream.ComputeEnumSize((int) AnchorLock);
+      }
+      if (_unknownFields != null) {
+        size += _unknownFields.CalculateSize();
+      }
+      return size;
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void MergeFrom(GeneratorOptions other) {
+      if (other == null) {
+        return;
+      }
+      if (other.AnchorLock != global::WorldBridge.V1.AnchorLock.Unspecified) {
+        AnchorLock = other.AnchorLock;
+      }
+      _unknownFields = pb::UnknownFieldSet.MergeFrom(_unknownFields, other._unknownFields);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void MergeFrom(pb::CodedInputStream input) {
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+      input.ReadRawMessage(this);
+    #else
+      uint tag;
+      while ((tag = input.ReadTag()) != 0) {
+        switch(tag) {
+          default:
+            _unknownFields = pb::UnknownFieldSet.MergeFieldFrom(_unknownFields, input);
+            break;
+          case 8: {
+            AnchorLock = (global::WorldBridge.V1.AnchorLock) input.ReadEnum();
+            break;
+          }
+        }
+      }
+    #endif
+    }
+
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    void pb::IBufferMessage.InternalMergeFrom(ref pb::ParseContext input) {
+      uint tag;
+      while ((tag = input.ReadTag()) != 0) {
+        switch(tag) {
+          default:
+            _unknownFields = pb::UnknownFieldSet.MergeFieldFrom(_unknownFields, ref input);
+            break;
+          case 8: {
+            AnchorLock = (global::WorldBridge.V1.AnchorLock) input.ReadEnum();
+            break;
+          }
         }
       }
     }
@@ -760,7 +1022,7 @@ namespace WorldBridge.V1 {
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
     public static pbr::MessageDescriptor Descriptor {
-      get { return global::WorldBridge.V1.SessionReflection.Descriptor.MessageTypes[2]; }
+      get { return global::WorldBridge.V1.SessionReflection.Descriptor.MessageTypes[3]; }
     }
 
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
@@ -1049,7 +1311,7 @@ namespace WorldBridge.V1 {
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
     public static pbr::MessageDescriptor Descriptor {
-      get { return global::WorldBridge.V1.SessionReflection.Descriptor.MessageTypes[3]; }
+      get { return global::WorldBridge.V1.SessionReflection.Descriptor.MessageTypes[4]; }
     }
 
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
@@ -1238,7 +1500,7 @@ namespace WorldBridge.V1 {
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
     public static pbr::MessageDescriptor Descriptor {
-      get { return global::WorldBridge.V1.SessionReflection.Descriptor.MessageTypes[4]; }
+      get { return global::WorldBridge.V1.SessionReflection.Descriptor.MessageTypes[5]; }
     }
 
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]

@@ -62,6 +62,32 @@ namespace WorldBridge.Transport
             };
         }
 
+        /// <summary>
+        /// An OpenSessionRequest from session options: generator, output (<see cref="UnityOutput"/>),
+        /// seed and <c>generator_options.anchor_lock</c>. The caller adds the reference views;
+        /// the connection adds the hello.
+        /// </summary>
+        /// <exception cref="ArgumentNullException">options is null.</exception>
+        /// <exception cref="ArgumentException">An option is invalid (<see cref="SessionOptions.Validate"/> names it).</exception>
+        public static OpenSessionRequest OpenSession(SessionOptions options)
+        {
+            if (options == null)
+            {
+                throw new ArgumentNullException("options");
+            }
+            options.Validate();
+            return new OpenSessionRequest
+            {
+                Generator = options.Generator,
+                Output = UnityOutput(options.OutputWidth, options.OutputHeight),
+                Seed = options.Seed,
+                GeneratorOptions = new GeneratorOptions
+                {
+                    AnchorLock = (AnchorLock)SessionOptions.AnchorLockWireValue(options.AnchorLock),
+                },
+            };
+        }
+
         /// <summary>The output TextureSpec the Unity client wants: RGBA8, rows bottom-up (Texture2D order).</summary>
         public static TextureSpec UnityOutput(int width, int height)
         {

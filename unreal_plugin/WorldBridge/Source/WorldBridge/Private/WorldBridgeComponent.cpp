@@ -271,12 +271,27 @@ void UWorldBridgeComponent::PollReferenceViews()
 	StartBridge();
 }
 
+/** The core's anchor lock for the component's setting. */
+static worldbridge::AnchorLock ToCoreAnchorLock(EWorldBridgeAnchorLock Value)
+{
+	switch (Value)
+	{
+	case EWorldBridgeAnchorLock::On:
+		return worldbridge::AnchorLock::On;
+	case EWorldBridgeAnchorLock::Off:
+		return worldbridge::AnchorLock::Off;
+	default:
+		return worldbridge::AnchorLock::ServerDefault;
+	}
+}
+
 void UWorldBridgeComponent::StartBridge()
 {
 	worldbridge::LiveBridgeOptions Options;
 	Options.client = WorldBridge::MakeClientOptions(ServerAddress, Token);
 	Options.session.generator = WorldBridge::ToStd(Generator);
 	Options.session.seed = uint64_t(uint32(Seed));
+	Options.session.anchor_lock = ToCoreAnchorLock(AnchorLock);
 	Options.session.output.width = uint32_t(OutputWidth);
 	Options.session.output.height = uint32_t(OutputHeight);
 	Options.session.output.format = worldbridge::TextureFormat::BGRA8;
@@ -284,8 +299,9 @@ void UWorldBridgeComponent::StartBridge()
 	Options.reference_views = MoveTemp(Live->ReferenceViews);
 	Live->ReferenceViews.clear();
 
-	UE_LOG(LogWorldBridge, Log, TEXT("%s: connecting to %s with %d reference view(s), %dx%d frames"), *GetPathName(),
-		*WorldBridge::ToFString(Options.client.target), int32(Options.reference_views.size()), OutputWidth, OutputHeight);
+	UE_LOG(LogWorldBridge, Log, TEXT("%s: connecting to %s with %d reference view(s), %dx%d frames, anchor lock %s"), *GetPathName(),
+		*WorldBridge::ToFString(Options.client.target), int32(Options.reference_views.size()), OutputWidth, OutputHeight,
+		*UEnum::GetDisplayValueAsText(AnchorLock).ToString());
 	Live->Bridge = MakeUnique<worldbridge::LiveBridge>(MoveTemp(Options));
 	Live->Bridge->Start();
 }

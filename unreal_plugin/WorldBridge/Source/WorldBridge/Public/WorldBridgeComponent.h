@@ -11,6 +11,18 @@ class UTextureRenderTarget2D;
 class USceneCaptureComponent2D;
 struct FWorldBridgeLiveState;
 
+/** How the frame model may use the anchors: the world memory rendered at the camera (wire: AnchorLock). */
+UENUM(BlueprintType)
+enum class EWorldBridgeAnchorLock : uint8
+{
+	/** The server's default (worldbridge serve --anchor-lock; on unless changed there). */
+	ServerDefault UMETA(DisplayName = "Server Default"),
+	/** Every pixel the anchors cover is kept exactly; the frame model fills only the holes. */
+	On UMETA(DisplayName = "On"),
+	/** The frame model regenerates every pixel (restyling). */
+	Off UMETA(DisplayName = "Off"),
+};
+
 /** The session is open and frames will follow. SessionId names it in the server's logs. */
 DECLARE_DYNAMIC_MULTICAST_DELEGATE_OneParam(FWorldBridgeConnectedSignature, const FString&, SessionId);
 /** A new generated frame is in Texture (the component's OutputTexture). */
@@ -62,6 +74,14 @@ public:
 	/** Generator name from the server's list ("anchor", "frame-model", ...); empty: the server's default. */
 	UPROPERTY(EditAnywhere, BlueprintReadWrite, Category = "WorldBridge|Output")
 	FString Generator;
+
+	/**
+	 * Anchor lock of the frame model. On: pixels the world memory covers are kept exactly and only the holes
+	 * (disocclusions, unseen regions) are generated. Off: every pixel is regenerated (restyling). Server
+	 * Default: the server's setting, which is on unless changed. The "anchor" generator ignores it.
+	 */
+	UPROPERTY(EditAnywhere, BlueprintReadWrite, Category = "WorldBridge|Output")
+	EWorldBridgeAnchorLock AnchorLock = EWorldBridgeAnchorLock::ServerDefault;
 
 	/** Seed of the generator's noise; 0 derives it from the session. */
 	UPROPERTY(EditAnywhere, BlueprintReadWrite, Category = "WorldBridge|Output", AdvancedDisplay)

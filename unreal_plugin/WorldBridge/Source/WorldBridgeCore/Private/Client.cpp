@@ -95,12 +95,8 @@ Status Client::Connect(ServerInfo* info) {
 Status Client::OpenSession(const std::vector<ReferenceView>& views,
                            const SessionOptions& options, SessionInfo* session) {
   const ClientOptions& opts = impl_->options();
-  v1::OpenSessionRequest request;
-  *request.mutable_hello() = convert::MakeHello(opts.client_name);
-  for (const ReferenceView& view : views) convert::ToProto(view, request.add_reference_views());
-  request.set_generator(options.generator);
-  convert::ToProto(options.output, request.mutable_output());
-  request.set_seed(options.seed);
+  const v1::OpenSessionRequest request =
+      convert::MakeOpenSessionRequest(views, options, opts.client_name);
 
   v1::OpenSessionResponse reply;
   grpc::ClientContext context;

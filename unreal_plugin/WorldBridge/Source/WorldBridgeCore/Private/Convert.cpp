@@ -76,6 +76,36 @@ void ToProto(const CapturedFrame& frame, v1::CapturedFrame* out) {
   if (frame.depth) ToProto(*frame.depth, out->mutable_depth());
 }
 
+v1::AnchorLock ToProto(AnchorLock lock) {
+  switch (lock) {
+    case AnchorLock::On:
+      return v1::ANCHOR_LOCK_ON;
+    case AnchorLock::Off:
+      return v1::ANCHOR_LOCK_OFF;
+    case AnchorLock::ServerDefault:
+      break;
+  }
+  return v1::ANCHOR_LOCK_UNSPECIFIED;  // ServerDefault, or a value cast from elsewhere
+}
+
+void ToProto(const SessionOptions& options, v1::OpenSessionRequest* out) {
+  out->set_generator(options.generator);
+  ToProto(options.output, out->mutable_output());
+  out->set_seed(options.seed);
+  out->mutable_generator_options()->set_anchor_lock(ToProto(options.anchor_lock));
+}
+
+v1::OpenSessionRequest MakeOpenSessionRequest(const std::vector<ReferenceView>& views,
+                                              const SessionOptions& options,
+                                              const std::string& client_name) {
+  v1::OpenSessionRequest request;
+  *request.mutable_hello() = MakeHello(client_name);
+  request.mutable_reference_views()->Reserve(static_cast<int>(views.size()));
+  for (const ReferenceView& view : views) ToProto(view, request.add_reference_views());
+  ToProto(options, &request);
+  return request;
+}
+
 void FromProto(const v1::ServerInfo& info, ServerInfo* out) {
   out->protocol_major = info.protocol().major();
   out->protocol_minor = info.protocol().minor();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <grpcpp/support/status.h>
 
@@ -31,6 +32,15 @@ void ToProto(const FrameRequest& request, const std::string& session_id,
              v1::FrameRequest* out);
 // Pose, intrinsics, rgb, optional depth; the caller sets the sequence and timestamp.
 void ToProto(const CapturedFrame& frame, v1::CapturedFrame* out);
+// The wire AnchorLock; ServerDefault (and any value outside the enum) is UNSPECIFIED.
+v1::AnchorLock ToProto(AnchorLock lock);
+// Generator, output spec, seed and generator options (anchor lock); leaves hello and the
+// reference views alone.
+void ToProto(const SessionOptions& options, v1::OpenSessionRequest* out);
+// The whole OpenSession request: this client's hello, the views in order, and `options`.
+v1::OpenSessionRequest MakeOpenSessionRequest(const std::vector<ReferenceView>& views,
+                                              const SessionOptions& options,
+                                              const std::string& client_name);
 
 void FromProto(const v1::ServerInfo& info, ServerInfo* out);
 void FromProto(const v1::Texture& texture, Image* out);

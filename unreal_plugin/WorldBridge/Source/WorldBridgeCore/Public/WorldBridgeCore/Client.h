@@ -18,7 +18,7 @@ namespace worldbridge {
 
 // The protocol this client speaks (protos/worldbridge/v1/handshake.proto).
 constexpr uint32_t kProtocolMajor = 1;
-constexpr uint32_t kProtocolMinor = 0;
+constexpr uint32_t kProtocolMinor = 1;
 
 struct ClientOptions {
   std::string target = "127.0.0.1:50051";  // host:port

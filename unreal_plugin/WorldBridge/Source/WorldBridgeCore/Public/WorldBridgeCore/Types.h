@@ -69,10 +69,19 @@ struct ReferenceView {
   std::optional<DepthImage> depth;
 };
 
+// How the frame model may use the anchors, the session's memory rendered at the requested pose
+// (protos/worldbridge/v1/session.proto, AnchorLock; same numbers). On: every pixel the anchors
+// cover is served exactly and the model fills only the holes (disocclusions, unseen regions,
+// splat cracks). Off: the model regenerates every pixel (restyling). ServerDefault sends
+// ANCHOR_LOCK_UNSPECIFIED: the server's `--anchor-lock` setting, on unless changed. The
+// "anchor" generator ignores it.
+enum class AnchorLock : int { ServerDefault = 0, On = 1, Off = 2 };
+
 struct SessionOptions {
   std::string generator;  // empty: the server's default ("anchor")
   TextureSpec output;
   uint64_t seed = 0;
+  AnchorLock anchor_lock = AnchorLock::ServerDefault;
 };
 
 struct SessionInfo {
