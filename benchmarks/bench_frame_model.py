@@ -11,10 +11,11 @@ threads wait on each other at every op barrier and multi-threaded runs can slow 
 times over:
 
 * ``frame``: one full 2-step frame of the ``frame-model`` generator (PyTorch, the baseline)
-  and of ``frame-model-onnx``: encode the 256 x 256 anchor, 2 cached denoiser calls
-  (t = 999, then re-noise to 200), decode. The reference view is the same object every
-  frame, so its keys/values are cached (computed in the warm-up); every timed frame has a
-  new pose and seed.
+  and of ``frame-model-onnx``, both :class:`~worldbridge.models.pipeline.FramePipeline`:
+  prepare and encode the 256 x 256 anchor (a quarter of it holes), 2 cached denoiser calls
+  (t = 999, then re-noise to 200), decode, anchor-locked compositing. The reference view
+  stays the same, so its keys/values are cached (computed in the warm-up); every timed
+  frame has a new pose and seed.
 * ``denoiser call``: one denoiser forward, PyTorch uncached (reference tokens recomputed),
   PyTorch cached and ONNX Runtime cached, and the per-keyframe ``reference cache`` build
   (both timesteps) in each runtime: the saving from reference caching.
@@ -52,10 +53,12 @@ import numpy as np
 import torch
 from torch.utils import flop_counter
 from torch.utils.flop_counter import FlopCounterMode
+from worldbridge.generators import GeneratorOptions
 from worldbridge.generators.base import GenerationContext
 from worldbridge.generators.frame_model import FrameModelGenerator
 from worldbridge.generators.frame_model_onnx import FrameModelOnnxGenerator
 from worldbridge.geometry import Intrinsics
+from worldbridge.geometry.views import Camera, ReferenceView
 from worldbridge.models import (
     CompactAutoencoder,
     CompactAutoencoderConfig,
@@ -99,23 +102,26 @@ def make_bundle(root: Path, name: str) -> Path:
 
 
 class Contexts:
-    """Frames along a short dolly with a new seed each; one fixed reference view."""
+    """Frames along a short dolly with a new seed each; one fixed reference view; a quarter
+    of each anchor is holes (compositing and its distance transform are part of a frame)."""
 
     def __init__(self, size: int = IMAGE_SIZE):
         rng = np.random.default_rng(0)
         self.k = Intrinsics.from_vertical_fov(60.0, size, size)
         self.anchor = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
-        self.reference = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
+        self.references = [ReferenceView(0, rng.integers(0, 256, (size, size, 3), dtype=np.uint8),
+                                         Camera(np.eye(4), self.k), scale=3.0)]
         self.depth = np.ones((size, size), np.float32)
         self.mask = np.ones((size, size), bool)
+        self.mask[:, 3 * size // 4:] = False
         self.i = 0
 
     def next(self) -> GenerationContext:
         self.i += 1
         c2w = np.eye(4)
         c2w[:3, 3] = [0.01 * self.i, 0.0, 0.02 * self.i]
-        return GenerationContext(self.anchor, self.depth, self.mask, c2w, self.k,
-                                 self.reference, np.eye(4), self.k, seed=self.i)
+        return GenerationContext(self.anchor, self.depth, self.mask, Camera(c2w, self.k),
+                                 self.references, seed=self.i)
 
 
 def time_case(fn, repeats: int, warmup: int) -> dict:
@@ -143,7 +149,7 @@ def bench_model(name: str, threads: list[int], repeats: int, warmup: int) -> dic
         export_dir = export_onnx(bundle_dir, bundle_dir / "onnx")
         export_s = time.perf_counter() - t0
         onnx_bytes = sum(p.stat().st_size for p in export_dir.glob("*.onnx"))
-        torch_gen = FrameModelGenerator(bundle_dir, device="cpu")
+        torch_gen = FrameModelGenerator(GeneratorOptions(bundle=bundle_dir, device="cpu"))
         model, cfg = torch_gen.bundle.model, torch_gen.bundle.model.config
         params = sum(p.numel() for p in model.parameters())
         ae_params = sum(p.numel() for p in torch_gen.bundle.autoencoder.parameters())
@@ -152,6 +158,7 @@ def bench_model(name: str, threads: list[int], repeats: int, warmup: int) -> dic
         g = torch.Generator().manual_seed(1)
         shape = (1, cfg.latent_channels, cfg.latent_size, cfg.latent_size)
         x_t, anchor, ref = (torch.randn(shape, generator=g) for _ in range(3))
+        mask = torch.rand((1, 1) + shape[2:], generator=g) if cfg.anchor_mask_channel else None
         w2c = torch.eye(4)[None]
         ref_w2c = w2c.clone()
         ref_w2c[0, :3, 3] = torch.tensor([0.3, 0.0, 0.1])
@@ -161,10 +168,11 @@ def bench_model(name: str, threads: list[int], repeats: int, warmup: int) -> dic
             cache = model.compute_reference_cache(ref, ref_w2c, K, t)
 
         def uncached():
-            return model(x_t, t, anchor, ref, w2c, K, ref_w2c, K)
+            return model(x_t, t, anchor, ref, w2c, K, ref_w2c, K, anchor_mask=mask)
 
         def cached():
-            return model(x_t, t, anchor, None, w2c, K, None, None, reference_cache=cache)
+            return model(x_t, t, anchor, None, w2c, K, None, None, reference_cache=cache,
+                         anchor_mask=mask)
 
         def build_torch():
             return [model.compute_reference_cache(ref, ref_w2c, K, torch.tensor([s]))
@@ -183,8 +191,8 @@ def bench_model(name: str, threads: list[int], repeats: int, warmup: int) -> dic
         few = max(repeats // 3, 3)
         for n in threads:
             torch.set_num_threads(n)
-            onnx_gen = FrameModelOnnxGenerator(export_dir, providers=["CPUExecutionProvider"],
-                                               intra_op_threads=n)
+            onnx_gen = FrameModelOnnxGenerator(GeneratorOptions(
+                onnx_dir=export_dir, ort_providers=("CPUExecutionProvider",), ort_threads=n))
             om = onnx_gen.model
             # Full frames (the warm-up inside time_case builds the reference caches).
             frames[f"torch, {n} thr"] = time_case(lambda: torch_gen.generate(ctx.next()), repeats, warmup)
@@ -196,11 +204,11 @@ def bench_model(name: str, threads: list[int], repeats: int, warmup: int) -> dic
                 calls[f"torch uncached, {n} thr"] = time_case(uncached, repeats, warmup)
                 calls[f"torch cached, {n} thr"] = time_case(cached, repeats, warmup)
                 calls[f"onnxruntime cached, {n} thr"] = time_case(lambda om=om, c=ort_cache: om.denoise(
-                    x_t.numpy(), 999.0, anchor.numpy(), w2c.numpy(), K.numpy(), c),
-                    repeats, warmup)
+                    x_t.numpy(), 999.0, anchor.numpy(), None if mask is None else mask.numpy(),
+                    w2c.numpy(), K.numpy(), c), repeats, warmup)
                 calls[f"torch reference cache (2 timesteps), {n} thr"] = time_case(build_torch, few, 1)
                 calls[f"onnxruntime reference cache (2 timesteps), {n} thr"] = time_case(
-                    lambda om=om, ts=onnx_gen.timesteps: [
+                    lambda om=om, ts=onnx_gen.pipeline.timesteps: [
                         om.reference_cache(ref.numpy(), ref_w2c.numpy(), K.numpy(), float(s))
                         for s in ts], few, 1)
             providers = onnx_gen.providers

@@ -61,6 +61,20 @@ class GatewayThread:
 
 
 @pytest.fixture(scope="module")
+def one_torch_thread():
+    """One PyTorch intra-op thread for a module of small-tensor tests, restored afterwards:
+    tiny models gain nothing from threads, and on a busy 2-core machine OpenMP hand-offs
+    make every small op wait milliseconds. Use with
+    ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
 def gateway(tmp_path_factory):
     cfg = ServerConfig(port=0, workers=2, data_dir=tmp_path_factory.mktemp("recordings"),
                        heartbeat_timeout_s=3.0)

@@ -17,11 +17,13 @@ def random_pose(rng: np.random.Generator, translation: float = 1.0) -> np.ndarra
     return m
 
 
-def record_synthetic_scene(root, name: str = "scene", frames: int = 20, size: int = 64, seed: int = 0):
+def record_synthetic_scene(root, name: str = "scene", frames: int = 20, size: int = 64, seed: int = 0,
+                           width: int | None = None):
     """Record a small dataset of a textured box room seen by a camera sliding and turning.
 
     The views are exact renders of a known coloured point cloud (the z-buffer renderer), so
-    depth and poses are ground truth. Returns the dataset path.
+    depth and poses are ground truth; ``width`` (default ``size``) makes non-square frames
+    ``size`` pixels high. Returns the dataset path.
     """
     from worldbridge.geometry import Convention, Intrinsics
     from worldbridge.recording import DatasetWriter
@@ -37,13 +39,31 @@ def record_synthetic_scene(root, name: str = "scene", frames: int = 20, size: in
     cells = np.floor(pts * 2.0).astype(np.int64)
     palette = rng.integers(0, 256, (4096, 3), dtype=np.uint8)
     cols = palette[(cells[:, 0] * 73 + cells[:, 1] * 151 + cells[:, 2] * 37) % 4096]
-    k = Intrinsics.from_vertical_fov(70.0, size, size)
+    frame_w = size if width is None else width
+    k = Intrinsics.from_vertical_fov(70.0, frame_w, size)
     with DatasetWriter(root, name) as w:
         for i in range(frames):
             a = 0.15 * np.sin(i / 6.0)
             c2w = np.eye(4)
             c2w[:3, :3] = [[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]]
             c2w[:3, 3] = [0.08 * i - 0.8, 0.0, -0.5 + 0.03 * i]
-            r = render_points(pts, cols, np.linalg.inv(c2w), k.K, size, size)
+            r = render_points(pts, cols, np.linalg.inv(c2w), k.K, size, frame_w)
             w.add_frame(r.image, r.depth, k, c2w, c2w, Convention.OPENCV, i * 33_000, i)
     return root / name
+
+
+def save_tiny_teacher(path, seed: int = 0):
+    """Save a fresh tiny :class:`~worldbridge.models.FrameModel` as a frame-model checkpoint.
+
+    Its final layer gets small random weights (it is zero-initialised), so its noise
+    predictions depend on the inputs, as a trained teacher's do. Returns the checkpoint path.
+    """
+    import torch
+
+    from worldbridge.models import FrameModel, FrameModelConfig, save_checkpoint
+
+    torch.manual_seed(seed)
+    model = FrameModel(FrameModelConfig.tiny())
+    with torch.no_grad():
+        model.final_layer.linear.weight.normal_(std=0.05)
+    return save_checkpoint(model, path, extra={"stage": "II", "step": 0})

@@ -36,14 +36,7 @@ def textures(n: int, size: int, seed: int = 0) -> torch.Tensor:
     return out.clamp(-1, 1)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """Tiny models gain little from threads, and OpenMP workers spinning on a shared, busy
-    2-core machine can slow training down many times over; one thread keeps it steady."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture

@@ -12,22 +12,17 @@ from worldbridge.evaluation import (
     EvalReport,
     eval_main,
     evaluate,
+    extrapolation_cases,
     gaussian_window,
+    interpolation_cases,
     psnr,
-    sample_frames,
     ssim,
     ssim_map,
     warp_error,
 )
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one intra-op thread is faster and immune to busy shared CPUs."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _images(seed: int, b: int = 2, h: int = 32, w: int = 32) -> torch.Tensor:
@@ -276,7 +271,8 @@ def tiny_setup(tmp_path_factory):
         "schedule": ScheduleConfig().to_dict(), "sampler_timesteps": [999, 200]})
     ae_dir = CompactAutoencoder(CompactAutoencoderConfig.tiny()).save(root / "ae")
     bundle = save_bundle(root / "bundle", model_dir, ae_dir)
-    scenes = [record_synthetic_scene(root, f"scene{i}", frames=16, size=64, seed=i)
+    # 16:9 frames: the pipeline pads them to the model's square and crops back
+    scenes = [record_synthetic_scene(root, f"scene{i}", frames=16, size=36, width=64, seed=i)
               for i in range(2)]
     return bundle, model_dir, scenes
 
@@ -292,113 +288,105 @@ def _numbers(d):
         yield d
 
 
-def test_evaluate_end_to_end(tiny_setup, tmp_path):
-    bundle, model_dir, scenes = tiny_setup
-    report = evaluate(bundle, scenes, clips=4, teacher_dir=model_dir, teacher_steps=3, seed=0,
-                      device="cpu")
-    assert isinstance(report, EvalReport)
-    assert list(report.generators) == ["anchor", "frame-model", "teacher"]
-    assert report.num_clips == 2  # one 16-frame window per 16-frame recording
-    assert report.num_targets == 24
-    assert [c["references"] for c in report.clips] == [[0, 5, 10, 15]] * 2
-    assert 0.0 < report.hole_fraction < 0.5
-    for name, g in report.generators.items():
-        for region in (g.all, g.covered):
-            assert math.isfinite(region.psnr) and math.isfinite(region.ssim), name
-            assert region.images == 24
-        assert 0 < g.holes.images <= 24
-        assert math.isfinite(g.holes.psnr)
-        assert math.isfinite(g.warp_error) and 0 < g.warp_fraction <= 1 and g.pairs == 22
-    assert report.generators["frame-model"].steps == 2
-    assert report.generators["teacher"].steps == 3
-    anchor, student = report.generators["anchor"], report.generators["frame-model"]
-    # The synthetic views are exact renders of a point cloud: the anchor reproduces the
-    # covered pixels (except where sparse foreground points let the background through).
-    assert anchor.covered.psnr > 15.0 and anchor.covered.ssim > 0.5
-    assert anchor.all.psnr > student.all.psnr + 3.0  # an untrained model is far worse
-    gap = report.teacher_gap
-    assert gap is not None and gap.teacher_steps == 3
-    assert all(math.isfinite(x) for x in (gap.psnr_gap_db, gap.ssim_gap,
-                                          gap.psnr_student_vs_teacher,
-                                          gap.ssim_student_vs_teacher))
-    assert gap.psnr_gap_db == pytest.approx(report.generators["teacher"].all.psnr
-                                            - student.all.psnr)
-    # Ground-truth frames are steady up to resampling at texture edges; noise is not.
-    assert 0.0 <= report.ground_truth_warp_error < 20.0
-    assert student.warp_error > report.ground_truth_warp_error + 10.0
+def test_extrapolation_and_interpolation_cases():
+    one = extrapolation_cases([40], 1, distances=(4, 8, 16), cases_per_recording=2)
+    assert [c.references for c in one] == [(17,), (22,)]  # 17 frames free on both sides
+    assert one[0].targets == ((13, 4, 12), (21, 4, 22), (9, 8, 8), (25, 8, 26), (1, 16, 0),
+                              (33, 16, 34))
+    two = extrapolation_cases([40, 10], 2, distances=(2, 4), reference_gap=3)
+    assert all(c.dataset_index == 0 for c in two)  # 10 frames fit no case
+    for c in two:
+        r0, r1 = c.references
+        assert r1 - r0 == 3
+        for frame, d, nxt in c.targets:
+            assert min(abs(frame - r0), abs(frame - r1)) == d  # d frames from the nearest
+            assert abs(nxt - frame) == 1 and min(abs(nxt - r0), abs(nxt - r1)) == d + 1
+    assert extrapolation_cases([20], 1, distances=(16,)) == []
+    with pytest.raises(ValueError, match="distances"):
+        extrapolation_cases([40], 1, distances=(0,))
+    inter = interpolation_cases([35])
+    assert [c.references for c in inter] == [(0, 5, 10, 15), (16, 21, 26, 31)]
+    assert [t[0] for t in inter[0].targets] == [1, 2, 3, 4, 6, 7, 8, 9, 11, 12, 13, 14]
+    assert inter[0].targets[0] == (1, 1, 2) and inter[0].targets[3] == (4, 1, -1)
 
+
+def test_evaluate_end_to_end(tiny_setup):
+    bundle, model_dir, scenes = tiny_setup
+    report = evaluate(bundle, scenes, references=(1, 2), distances=(2, 4), reference_gap=2,
+                      cases_per_recording=1, teacher_dir=model_dir, teacher_steps=(2, 3),
+                      device="cpu", seed=3)
+    assert isinstance(report, EvalReport) and report.protocol == "extrapolation"
+    assert report.methods == {"anchor": None, "telea": None, "frame-model": 2,
+                              "frame-model-unlocked": 2, "teacher-2": 2, "teacher-3": 3}
+    assert len(report.cases) == 4 and report.settings["output_size"] == "64x36"
+    assert set(report.scores) == {"1", "2"} and set(report.scores["1"]) == {"2", "4"}
+    for r in ("1", "2"):
+        for d in ("2", "4"):
+            for method in report.methods:
+                s = report.scores[r][d][method]
+                assert s["all"]["pixels"] == 2 * 2 * 64 * 36  # 2 recordings x 2 targets
+                assert math.isfinite(s["covered"]["psnr"]) and math.isfinite(s["holes"]["psnr"])
+                assert s["holes"]["pixels"] > 0 and s["holes"]["warp_pixels"] > 0
+            covered = {m: report.score(int(r), int(d), m, "covered", "sse") for m in report.methods}
+            # anchor lock: every covered pixel is the anchor's, whatever fills the holes
+            assert covered["frame-model"] == covered["anchor"] == covered["telea"] == covered["teacher-3"]
+            assert covered["frame-model-unlocked"] > covered["anchor"]
+            assert math.isfinite(report.engine_warp[r][d]["holes"])
+    # the camera moves on: more of the view is new further from the references
+    assert report.hole_fraction["1"]["4"] > report.hole_fraction["1"]["2"] > 0
     d = json.loads(report.to_json())
-    assert set(d) >= {"generators", "ground_truth_warp_error", "teacher_gap", "num_clips",
-                      "num_targets", "hole_fraction", "settings", "clips"}
-    assert set(d["generators"]["anchor"]) >= {"all", "holes", "covered", "warp_error",
-                                             "warp_fraction", "steps"}
+    assert d["settings"]["conditioning"]["pose_normalization"] == "reference_depth"
     assert all(math.isfinite(x) for x in _numbers(d))
     md = report.to_markdown()
-    assert "| Generator |" in md and "| anchor (hole filling) |" in md
-    assert "| frame model (distilled) | 2 |" in md and "| teacher (Stage II, DDIM) | 3 |" in md
-    assert "| ground truth |" in md and "Student vs teacher (3-step DDIM)" in md
-    assert f"{anchor.all.psnr:.2f}" in md
+    assert "| frame model, anchor-locked | 2 | 2 |" in md
+    assert "| teacher, 3-step DDIM, anchor-locked | 3 | 4 |" in md
+    assert "**2 reference views**" in md
 
 
-def test_evaluate_matches_the_served_generator(tiny_setup):
-    """The batched pipeline gives the frames the frame-model generator serves."""
-    from worldbridge.generators.base import GenerationContext, pose_seed
-    from worldbridge.generators.frame_model import FrameModelGenerator
-    from worldbridge.geometry import Intrinsics
+def test_evaluation_frames_are_the_served_frames(tiny_setup):
+    """The pipeline evaluate() runs is the one a serving session runs: a WorkerSession with
+    the frame-model generator returns exactly the pipeline's frame."""
+    from worldbridge.generators import GeneratorOptions
+    from worldbridge.generators.base import pose_seed
+    from worldbridge.geometry.views import Camera
     from worldbridge.models import DistilledSampler, FrameModelBundle
-    from worldbridge.training.clips import ClipDataset, ClipSpec
+    from worldbridge.models.pipeline import FramePipeline
+    from worldbridge.recording import load_dataset
+    from worldbridge.serving.session_state import OutputSpec, WorkerSession
 
     bundle_dir, _, scenes = tiny_setup
-    ds = ClipDataset(scenes[0], ClipSpec(image_size=64, shuffle_references=False,
-                                         anchor_mask_prob=0.0, frame_stride=(1, 1),
-                                         anchor_hole_value=-1.0))
-    plan = ds.plan(0)
-    item = ds.load(plan)
-    idx = [0, 7]
-    frames = ds.datasets[0].frames
-    c2w = [frames[int(item["target_frame_index"][i])].c2w_cv for i in idx]
-    seeds = [pose_seed(3, m) for m in c2w]
+    ds = load_dataset(scenes[0])
+    views = [{"rgb": ds.read_rgb(i), "depth": ds.read_depth(i), "c2w": ds.frames[i].c2w_cv,
+              "intrinsics": ds.frames[i].intrinsics} for i in (3, 9)]
+    spec = OutputSpec(64, 36, 1, 1)
+    served = WorkerSession(views, "frame-model", spec, 5, options=GeneratorOptions(bundle=bundle_dir, device="cpu"))
     b = FrameModelBundle.load(bundle_dir)
-    out = sample_frames(b.model, b.autoencoder, DistilledSampler(b.schedule, b.timesteps),
-                        item["anchor_rgb"][idx], item["reference_rgb"][idx],
-                        item["target_w2c"][idx], item["target_K"][idx],
-                        item["reference_w2c"][idx], item["reference_K"][idx], seeds)
-    got = ((out + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
-
-    def u8(x):
-        return ((x + 1) * 127.5).round().to(torch.uint8).permute(1, 2, 0).numpy()
-
-    def intr(k):
-        k = k.double().numpy()
-        return Intrinsics(k[0, 0], k[1, 1], k[0, 2], k[1, 2], 64, 64)
-
-    gen = FrameModelGenerator(bundle_dir, device="cpu")
-    for row, i in enumerate(idx):
-        r = int(item["target_reference"][i])
-        ref_frame = frames[int(item["reference_frame_index"][r])]
-        ctx = GenerationContext(
-            anchor_rgb=u8(item["anchor_rgb"][i]), anchor_depth=np.zeros((64, 64), np.float32),
-            anchor_mask=item["anchor_mask"][i, 0].numpy() > 0.5, target_c2w=c2w[row],
-            target_intrinsics=intr(item["target_K"][i]), reference_rgb=u8(item["reference_rgb"][i]),
-            reference_c2w=ref_frame.c2w_cv, reference_intrinsics=intr(item["reference_K"][i]),
-            seed=seeds[row])
-        served = gen.generate(ctx)
-        assert np.abs(served.astype(int) - got[row].astype(int)).max() <= 1
+    pipe = FramePipeline.from_model(b.model, b.autoencoder, b.schedule, DistilledSampler(b.schedule, b.timesteps),
+                                    device="cpu")
+    for i in (0, 12):
+        f = ds.frames[i]
+        frame = served.render(f.c2w_cv, f.intrinsics).rgb
+        anchor = served.memory.render(f.c2w_cv, f.intrinsics.K, 36, 64)
+        want = pipe.generate(anchor.image, anchor.mask, Camera(f.c2w_cv, f.intrinsics), served.references,
+                             pose_seed(5, f.c2w_cv))
+        np.testing.assert_array_equal(frame, want)
 
 
 def test_eval_main_writes_json_and_markdown(tiny_setup, tmp_path, capsys):
     bundle, _, scenes = tiny_setup
     out, md = tmp_path / "r" / "report.json", tmp_path / "report.md"
-    code = eval_main(["--bundle", str(bundle), "--data", str(scenes[0]), "--clips", "1",
-                      "--device", "cpu", "--out", str(out), "--markdown", str(md),
-                      "--image-size", "48"])  # not the model's 64: resized in and out
+    code = eval_main(["--bundle", str(bundle), "--data", str(scenes[0]), "--references", "1",
+                      "--distances", "3", "--cases-per-recording", "1", "--device", "cpu",
+                      "--out", str(out), "--markdown", str(md)])
     assert code == 0
     d = json.loads(out.read_text())
-    assert d["num_clips"] == 1 and list(d["generators"]) == ["anchor", "frame-model"]
-    assert d["settings"]["image_size"] == 48 and d["settings"]["model_image_size"] == 64
-    assert d["generators"]["frame-model"]["all"]["psnr"] is not None
-    assert d["teacher_gap"] is None
+    assert list(d["methods"]) == ["anchor", "telea", "frame-model", "frame-model-unlocked"]
+    assert d["scores"]["1"]["3"]["frame-model"]["holes"]["psnr"] is not None
     assert md.read_text() in capsys.readouterr().out
-    code = eval_main(["--bundle", str(bundle), "--data", str(tmp_path / "missing"),
+    code = eval_main(["--bundle", str(bundle), "--data", str(scenes[0]), "--protocol", "interpolation",
                       "--device", "cpu"])
+    assert code == 0 and "**4 reference views**" in capsys.readouterr().out
+    code = eval_main(["--bundle", str(bundle), "--data", str(tmp_path / "missing"), "--device", "cpu"])
     assert code == 2 and "worldbridge eval:" in capsys.readouterr().err
+    code = eval_main(["--bundle", str(bundle), "--data", str(scenes[0]), "--distances", "40"])
+    assert code == 2 and "no extrapolation case" in capsys.readouterr().err

@@ -13,21 +13,17 @@ from worldbridge.models import FrameModel, FrameModelConfig, ReferenceCache
 from worldbridge.models.dit import sincos_pos_embed_2d
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models gain nothing from intra-op threads, and on a busy 2-core machine OpenMP
-    hand-offs make every small op wait milliseconds; restore the setting afterwards."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _randomize(model: FrameModel, seed: int = 0) -> FrameModel:
     """Give the zero-initialised final projection and null anchor non-trivial values."""
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
-        for p in (model.final_layer.linear.weight, model.final_layer.linear.bias, model.null_anchor):
+        params = [model.final_layer.linear.weight, model.final_layer.linear.bias, model.null_anchor]
+        if model.mask_embedder is not None:
+            params += [model.mask_embedder.proj.weight, model.mask_embedder.proj.bias]
+        for p in params:
             p.copy_(torch.randn(p.shape, generator=g) * 0.2)
     return model
 
@@ -47,9 +43,12 @@ def _inputs(cfg: FrameModelConfig, batch: int = 2, seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
     shape = (batch, cfg.latent_channels, cfg.latent_size, cfg.latent_size)
     pose = lambda: torch.tensor(np.stack([random_pose(rng) for _ in range(batch)]), dtype=torch.float32)
-    return dict(x_t=torch.randn(shape, generator=g), timestep=torch.tensor([100, 900][:batch] + [500] * (batch - 2)),
-                anchor=torch.randn(shape, generator=g), reference=torch.randn(shape, generator=g),
-                target_w2c=pose(), target_K=_K(cfg, batch), reference_w2c=pose(), reference_K=_K(cfg, batch))
+    out = dict(x_t=torch.randn(shape, generator=g), timestep=torch.tensor([100, 900][:batch] + [500] * (batch - 2)),
+               anchor=torch.randn(shape, generator=g), reference=torch.randn(shape, generator=g),
+               target_w2c=pose(), target_K=_K(cfg, batch), reference_w2c=pose(), reference_K=_K(cfg, batch))
+    if cfg.anchor_mask_channel:
+        out["anchor_mask"] = torch.rand((batch, 1, cfg.latent_size, cfg.latent_size), generator=g)
+    return out
 
 
 def _masked_reference_forward(model: FrameModel, inp: dict, isolate_reference: bool) -> torch.Tensor:
@@ -58,7 +57,9 @@ def _masked_reference_forward(model: FrameModel, inp: dict, isolate_reference: b
     n = cfg.tokens_per_image
     t_emb = model.t_embedder(inp["timestep"])
     t_mod = model.t_block(t_emb)
-    x = model._embed([inp["x_t"], inp["anchor"], inp["reference"]], 0)
+    keep = torch.ones(inp["x_t"].shape[0], dtype=torch.bool)
+    x = torch.cat([model._main_tokens(inp["x_t"], inp["anchor"], inp.get("anchor_mask"), keep),
+                   model._embed([inp["reference"]], 2)], dim=1)
     tw, tk = inp["target_w2c"][:, None], inp["target_K"][:, None]
     cam = model._cameras(torch.cat([tw, tw, inp["reference_w2c"][:, None]], 1),
                          torch.cat([tk, tk, inp["reference_K"][:, None]], 1))
@@ -233,8 +234,12 @@ def test_anchor_keep_swaps_in_the_learned_null_anchor():
     with torch.no_grad():
         masked = model(**inp, anchor_keep=keep)
         null_anchor = torch.cat([inp["anchor"][:1], model.null_anchor])
-        torch.testing.assert_close(masked, model(**{**inp, "anchor": null_anchor}), rtol=1e-6, atol=1e-6)
-        other = model(**{**inp, "anchor": inp["anchor"] * -3.0}, anchor_keep=keep)
+        no_coverage = inp["anchor_mask"].clone()
+        no_coverage[1] = 0.0  # a dropped anchor drops its coverage too
+        torch.testing.assert_close(masked, model(**{**inp, "anchor": null_anchor, "anchor_mask": no_coverage}),
+                                   rtol=1e-6, atol=1e-6)
+        other = model(**{**inp, "anchor": inp["anchor"] * -3.0, "anchor_mask": 1.0 - inp["anchor_mask"]},
+                      anchor_keep=keep)
         torch.testing.assert_close(other[1], masked[1], rtol=1e-6, atol=1e-6)  # anchor ignored
         assert (other[0] - masked[0]).abs().max() > 1e-3  # kept anchor still matters
         torch.testing.assert_close(model(**inp, anchor_keep=torch.tensor([True, True])), model(**inp))

@@ -5,6 +5,7 @@ import pytest
 
 from worldbridge.generators import AnchorGenerator, GenerationContext, UnknownGeneratorError, create_generator, fill_holes, pose_seed
 from worldbridge.geometry import Intrinsics
+from worldbridge.geometry.views import Camera, ReferenceView
 
 
 def _nearest_reference(rgb, mask):
@@ -41,8 +42,9 @@ def test_fill_holes_edge_cases():
 def test_anchor_generator_is_deterministic():
     rng = np.random.default_rng(1)
     k = Intrinsics(10, 10, 4, 4, 8, 8)
+    cam = Camera(np.eye(4), k)
     ctx = GenerationContext(rng.integers(0, 256, (8, 8, 3), dtype=np.uint8), np.ones((8, 8), np.float32),
-                            rng.random((8, 8)) > 0.3, np.eye(4), k, np.zeros((8, 8, 3), np.uint8), np.eye(4), k, 3)
+                            rng.random((8, 8)) > 0.3, cam, [ReferenceView(0, np.zeros((8, 8, 3), np.uint8), cam)], 3)
     g = create_generator("anchor")
     assert isinstance(g, AnchorGenerator)
     np.testing.assert_array_equal(g.generate(ctx), g.generate(ctx))

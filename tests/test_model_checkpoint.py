@@ -20,20 +20,14 @@ from worldbridge.models import (
 )
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models: avoid OpenMP hand-off stalls on a busy machine (restored afterwards)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _model(seed: int = 0, **overrides) -> FrameModel:
     torch.manual_seed(seed)
     model = FrameModel(FrameModelConfig.tiny(**overrides))
     with torch.no_grad():
-        for p in (model.final_layer.linear.weight, model.null_anchor):
+        for p in (model.final_layer.linear.weight, model.null_anchor, model.mask_embedder.proj.weight):
             p.normal_(std=0.2)
     return model.eval()
 
@@ -47,7 +41,8 @@ def _inputs(cfg: FrameModelConfig) -> dict:
     return dict(x_t=torch.randn(shape, generator=g), timestep=torch.tensor([5, 950]),
                 anchor=torch.randn(shape, generator=g), reference=torch.randn(shape, generator=g),
                 target_w2c=pose(), target_K=K, reference_w2c=pose(), reference_K=K,
-                anchor_keep=torch.tensor([True, False]))
+                anchor_keep=torch.tensor([True, False]),
+                anchor_mask=torch.rand((2, 1) + shape[2:], generator=g))
 
 
 # ----------------------------------------------------------------------------- round trip
@@ -192,8 +187,8 @@ def test_diffusers_pixart_keys_map_onto_the_frame_model(tmp_path):
     null_before = model.null_anchor.detach().clone()
     report = load_pixart_sigma_weights(model, tmp_path)
     assert report.source_format == "diffusers"
-    assert report.not_initialised == ["null_anchor"] and torch.equal(model.null_anchor, null_before)
-    assert len(report.loaded) == len(model.state_dict()) - 1
+    assert report.not_initialised == ["mask_embedder.proj.bias", "mask_embedder.proj.weight", "null_anchor"] and torch.equal(model.null_anchor, null_before)
+    assert len(report.loaded) == len(model.state_dict()) - 3
     assert all("attn2" in k or k.startswith("caption_projection") for k in report.skipped)
     assert len(report.skipped) == 4 + 8 * cfg.depth
     assert "loaded" in report.summary()
@@ -220,7 +215,8 @@ def test_original_pixart_pth_keys_and_learned_sigma(tmp_path):
     d = cfg.hidden_size
     g = torch.Generator().manual_seed(1)
     r = lambda *s: torch.randn(*s, generator=g)
-    sd = {k: r(*v.shape) for k, v in model.state_dict().items() if k != "null_anchor"}
+    sd = {k: r(*v.shape) for k, v in model.state_dict().items()
+          if k != "null_anchor" and not k.startswith("mask_embedder.")}  # ours, not PixArt's
     sd.update({"pos_embed": r(1, 16, d), "y_embedder.y_embedding": r(5, 32),
                "y_embedder.y_proj.fc1.weight": r(d, 32), "blocks.0.cross_attn.q_linear.weight": r(d, d)})
     torch.save({"state_dict": sd}, tmp_path / "PixArt-Sigma-XL-2-512-MS.pth")
@@ -229,7 +225,7 @@ def test_original_pixart_pth_keys_and_learned_sigma(tmp_path):
     assert set(report.skipped) == {"pos_embed", "y_embedder.y_embedding", "y_embedder.y_proj.fc1.weight",
                                    "blocks.0.cross_attn.q_linear.weight"}
     for k, v in model.state_dict().items():
-        if k != "null_anchor":
+        if k in sd:
             assert torch.equal(v, sd[k]), k
     report = load_pixart_sigma_weights(_model(learn_sigma=True), tmp_path)  # the directory works too
     assert report.source_format == "pixart"

@@ -19,13 +19,7 @@ GRID = 3
 HEAD_DIM = 16
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: avoid OpenMP hand-off stalls on a busy machine (restored afterwards)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _poses(rng: np.random.Generator, n: int) -> torch.Tensor:
@@ -158,7 +152,7 @@ def _model_inputs(cfg: FrameModelConfig, seed: int) -> dict:
     return dict(x_t=torch.randn(shape, generator=g), timestep=torch.tensor([400]),
                 anchor=torch.randn(shape, generator=g), reference=torch.randn(shape, generator=g),
                 target_w2c=_poses(rng, 1).float(), target_K=K, reference_w2c=_poses(rng, 1).float(),
-                reference_K=K)
+                reference_K=K, anchor_mask=torch.rand((1, 1) + shape[2:], generator=g))
 
 
 def _model(**overrides) -> FrameModel:

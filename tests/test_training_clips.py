@@ -143,7 +143,7 @@ def test_item_shapes_dtypes_ranges(clips):
     shapes = {"target_rgb": [t, 3, s, s], "anchor_rgb": [t, 3, s, s], "anchor_mask": [t, 1, s, s],
               "anchor_keep": [t], "reference_rgb": [t, 3, s, s], "target_w2c": [t, 4, 4],
               "target_K": [t, 3, 3], "reference_w2c": [t, 4, 4], "reference_K": [t, 3, 3],
-              "target_depth": [t, 1, s, s], "target_frame_index": [t],
+              "reference_scale": [t], "target_depth": [t, 1, s, s], "target_frame_index": [t],
               "reference_frame_index": [4], "target_reference": [t], "clip_index": [],
               "dataset_index": [], "stride": [], "sample_seed": []}
     assert set(item) == set(shapes)
@@ -158,7 +158,14 @@ def test_item_shapes_dtypes_ranges(clips):
     mask = item["anchor_mask"]
     assert set(mask.unique().tolist()) <= {0.0, 1.0}
     holes = (mask == 0).expand(-1, 3, -1, -1)
-    assert torch.all(item["anchor_rgb"][holes] == 0)  # anchor_hole_value
+    assert torch.all(item["anchor_rgb"][holes] == 0)  # the trainer applies the model's hole value
+    # each target's scene scale is the median valid depth of its own reference frame
+    refs = item["reference_frame_index"][item["target_reference"]]
+    for i, f in enumerate(refs.tolist()):
+        _, depth, _ = crop_resize(clips.datasets[int(item["dataset_index"])].read_rgb(f),
+                                  clips.datasets[int(item["dataset_index"])].read_depth(f),
+                                  clips.datasets[int(item["dataset_index"])][f].intrinsics, s)
+        assert float(item["reference_scale"][i]) == pytest.approx(float(np.median(depth[depth > 0])), rel=1e-6)
     assert item["target_depth"].min() >= 0 and item["target_depth"].max() < 10
     assert int(item["clip_index"]) == 1
     # the sky (depth 0) is in the images: the top rows see above the wall

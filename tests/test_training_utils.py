@@ -7,7 +7,9 @@ import torch
 
 from worldbridge.training.distributed import all_reduce_mean, init_distributed
 from worldbridge.training.loss_log import LossLog, plot_loss_curves
-from worldbridge.training.trainer_state import TrainerStateError, load_trainer_state, save_trainer_state
+from worldbridge.training.data import ClipDataLoader, ResumableDistributedSampler
+from worldbridge.training.trainer_state import (TrainerStateError, latest_checkpoint, load_trainer_state,
+                                                mark_latest, save_trainer_state, step_generator)
 
 
 def _model_and_opt(seed=0):
@@ -80,3 +82,66 @@ def test_single_process_distributed_info(monkeypatch):
     monkeypatch.setenv("WORLD_SIZE", "two")
     with pytest.raises(ValueError, match="torchrun"):
         init_distributed("cpu")
+
+
+def test_step_generators_are_per_step_per_rank_and_reproducible():
+    draw = lambda *a: torch.randn(4, generator=step_generator(*a))
+    assert torch.equal(draw(7, 3, 0), draw(7, 3, 0))  # a resumed run redraws the same values
+    others = [draw(7, 4, 0), draw(7, 3, 1), draw(8, 3, 0), draw(7, 3, None)]
+    assert all(not torch.equal(draw(7, 3, 0), o) for o in others)
+    assert torch.equal(draw(7, 3, None), draw(7, 3, None))  # the shared stream: no rank in it
+    for bad in ((-1, 0, 0), (0, -2, 0), (0, 0, -1), (0.5, 0, 0)):
+        with pytest.raises(ValueError, match="step_generator needs an integer"):
+            step_generator(*bad)
+
+
+def test_latest_marker_round_trip(tmp_path):
+    assert latest_checkpoint(tmp_path) is None
+    (tmp_path / "checkpoints" / "step_0000002").mkdir(parents=True)
+    mark_latest(tmp_path, "checkpoints/step_0000002")
+    assert latest_checkpoint(tmp_path) == tmp_path / "checkpoints" / "step_0000002"
+    assert not list(tmp_path.glob(".*.tmp"))
+    mark_latest(tmp_path, "final")  # names a folder that is not there (yet): no checkpoint
+    assert latest_checkpoint(tmp_path) is None
+    with pytest.raises(ValueError, match="relative"):
+        mark_latest(tmp_path, str(tmp_path / "final"))
+
+
+def test_loss_log_truncate_drops_redone_steps(tmp_path):
+    log = LossLog(tmp_path / "loss.jsonl")
+    for step in range(1, 6):
+        log.append(step, loss=1.0 / step)
+    with log.path.open("a") as f:
+        f.write('{"step": 6, "lo')  # torn by a kill
+    assert log.truncate(3) == 2
+    assert [r["step"] for r in log.read()] == [1, 2, 3]
+    assert log.path.read_text().count("\n") == 3
+    assert log.truncate(3) == 0
+
+
+def test_loader_resumes_mid_epoch_without_loading_skipped_batches():
+    loaded = []
+
+    class Items(torch.utils.data.Dataset):
+        def __len__(self):
+            return 10
+
+        def __getitem__(self, i):
+            loaded.append(i)
+            return i
+
+    ds = Items()
+    sampler = ResumableDistributedSampler(ds, num_replicas=1, rank=0, shuffle=True, seed=3)
+    loader = ClipDataLoader(ds, batch_size=3, sampler=sampler)
+    loader.set_epoch(2)
+    full = [b.tolist() for b in loader]
+    assert len(full) == 4 and sorted(i for b in full for i in b) == list(range(10))
+    loaded.clear()
+    loader.set_epoch(2, skip_batches=2)
+    assert len(loader) == 2 and [b.tolist() for b in loader] == full[2:]
+    assert sorted(loaded) == sorted(full[2] + full[3])  # the skipped clips were never read
+    loader.set_epoch(2)
+    assert [b.tolist() for b in loader] == full
+    for bad in (-1, 5, 1.0):
+        with pytest.raises(ValueError, match="skip_batches must be an integer in \\[0, 4\\]"):
+            loader.set_epoch(2, skip_batches=bad)

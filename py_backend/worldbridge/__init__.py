@@ -6,5 +6,5 @@ generator and returns a texture. The same bridge records trajectories as trainin
 """
 
 __version__ = "0.1.0"
-PROTOCOL_VERSION = (1, 0)
+PROTOCOL_VERSION = (1, 1)
 """Wire protocol (major, minor). A major mismatch is refused; a minor one is a warning."""

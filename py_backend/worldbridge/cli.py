@@ -29,6 +29,9 @@ def _serve_parser(sub) -> None:
     p.add_argument("--data-dir", type=Path, default=Path("recordings"),
                    help="where recorded datasets are written")
     p.add_argument("--max-message-mb", type=int, default=64, help="largest gRPC message, MiB")
+    from worldbridge.generators.options import add_generator_arguments
+
+    add_generator_arguments(p)
 
 
 def _demo_parser(sub) -> None:
@@ -40,6 +43,10 @@ def _demo_parser(sub) -> None:
     p.add_argument("--generator", default="anchor")
     p.add_argument("--references", type=int, default=3,
                    help="engine views (RGB + depth) along the path that build the world")
+    p.add_argument("--frame-model", type=Path, default=None, metavar="BUNDLE",
+                   help="frame-model bundle the server loads (default: the starter model)")
+    p.add_argument("--anchor-lock", choices=("on", "off"), default="on",
+                   help="frame model: keep the anchors' pixels (on) or regenerate every pixel")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,12 +89,19 @@ def main(argv: list[str] | None = None) -> int:
     if rest:
         parser.error(f"unrecognised arguments: {' '.join(rest)}")
     if args.command == "serve":
+        from worldbridge.generators.options import GeneratorOptions
         from worldbridge.serving import InsecureBindError, ServerConfig, ServerLimits, serve
 
+        try:
+            options = GeneratorOptions.from_args(args)
+        except ValueError as e:
+            print(f"worldbridge serve: {e}", file=sys.stderr)
+            return 2
         cfg = ServerConfig(host=args.host, port=args.port, workers=args.workers,
                            worker_bind=args.worker_bind, token=args.token, tls_cert=args.tls_cert,
                            tls_key=args.tls_key, data_dir=args.data_dir,
-                           limits=ServerLimits(max_message_bytes=args.max_message_mb * 1024 * 1024))
+                           limits=ServerLimits(max_message_bytes=args.max_message_mb * 1024 * 1024),
+                           generator_options=options)
         try:
             asyncio.run(serve(cfg, args.port_file))
         except InsecureBindError as e:
@@ -101,8 +115,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         from worldbridge.demo import run_demo
 
+        server_args = ["--anchor-lock", args.anchor_lock]
+        if args.frame_model is not None:
+            server_args += ["--frame-model", str(args.frame_model)]
         run_demo(out=args.out, video=args.video, frames=args.frames, size=args.size,
-                 generator=args.generator, references=args.references)
+                 generator=args.generator, references=args.references, server_args=server_args)
         return 0
     return 2
 

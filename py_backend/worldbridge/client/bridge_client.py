@@ -219,14 +219,22 @@ class BridgeClient:
                      width: int | None = None, height: int | None = None,
                      texture_format: TextureFormat = TextureFormat.RGBA8,
                      row_order: RowOrder = RowOrder.TOP_DOWN, jpeg_quality: int = 90,
-                     seed: int = 0, decode: bool = True) -> Session:
+                     seed: int = 0, decode: bool = True, anchor_lock: bool | None = None
+                     ) -> Session:
         """Open a session from reference views (see :class:`PosedImage`).
 
         Args:
             width, height: output texture size; default the first view's size.
             decode: decode received textures to RGB arrays.
+            anchor_lock: True: the frame model keeps every covered anchor pixel and fills
+                only holes; False: it regenerates every pixel (restyling); None: the
+                server's default.
         """
-        req = session_pb2.OpenSessionRequest(hello=hello(), generator=generator, seed=seed)
+        lock = {None: session_pb2.ANCHOR_LOCK_UNSPECIFIED, True: session_pb2.ANCHOR_LOCK_ON,
+                False: session_pb2.ANCHOR_LOCK_OFF}[anchor_lock]
+        req = session_pb2.OpenSessionRequest(
+            hello=hello(), generator=generator, seed=seed,
+            generator_options=session_pb2.GeneratorOptions(anchor_lock=lock))
         for v in views:
             rv = req.reference_views.add(rgb=rgb_message(v.rgb), pose=pose_message(v.c2w, v.convention),
                                          intrinsics=intrinsics_message(v.intrinsics))

@@ -1,53 +1,104 @@
 """Evaluation of frame generators on held-out recorded trajectories (``worldbridge eval``).
 
 Metrics (:mod:`worldbridge.evaluation.metrics`): PSNR, SSIM (Wang et al. 2004) and the
-depth-based warping error; the protocol (:mod:`worldbridge.evaluation.evaluate`) follows
-InSpatio-WorldFM: anchor baseline, distilled frame model and its multi-step teacher against
-the engine's ground truth, over all pixels and over anchor holes.
+depth-based warping error; the protocols (:mod:`worldbridge.evaluation.evaluate`:
+``extrapolation``, the default, and ``interpolation``) run the fills, the frame model
+(anchor-locked and not) and its multi-step teacher through the serving pipeline against
+the engine's ground truth.
+
+The extrapolation protocol's metric layer: :mod:`~worldbridge.evaluation.regions` labels
+target pixels covered / crack / disoccluded / outside from ground-truth geometry,
+:mod:`~worldbridge.evaluation.pooling` pools PSNR, border-aware SSIM, the gradient-energy
+ratio and the warping error per region over all frames, and
+:mod:`~worldbridge.evaluation.baselines` holds the fills to compare against (nearest
+covered pixel, OpenCV Telea).
 """
 
 from worldbridge.evaluation.evaluate import (
-    GENERATOR_LABELS,
-    PSNR_CAP_DB,
+    DEFAULT_DISTANCES,
+    METHOD_LABELS,
+    PROTOCOLS,
+    EvalCase,
     EvalReport,
-    GeneratorScores,
-    RegionScores,
-    TeacherGap,
     build_parser,
     eval_main,
     evaluate,
-    sample_frames,
+    extrapolation_cases,
+    interpolation_cases,
 )
+from worldbridge.evaluation.baselines import BASELINE_FILLS, telea_fill
 from worldbridge.evaluation.metrics import (
     SSIM_SIGMA,
     SSIM_WINDOW,
     WarpError,
+    border_ssim_map,
     gaussian_window,
+    gradient_energy,
     psnr,
     ssim,
     ssim_map,
     ssim_map_mean,
     warp_error,
 )
+from worldbridge.evaluation.pooling import (
+    RegionAccumulator,
+    RegionTotals,
+    as_image_batch,
+    pooled_psnr,
+)
+from worldbridge.evaluation.regions import (
+    COVERED,
+    CRACK,
+    DEFAULT_DEPTH_TOLERANCE,
+    DEFAULT_DEPTH_TOLERANCE_ABS,
+    DISOCCLUDED,
+    INVALID,
+    OUTSIDE,
+    REGION_GROUPS,
+    REGION_NAMES,
+    Region,
+    classify_regions,
+    region_mask,
+)
 
 __all__ = [
-    "GENERATOR_LABELS",
-    "PSNR_CAP_DB",
+    "DEFAULT_DISTANCES",
+    "METHOD_LABELS",
+    "PROTOCOLS",
+    "EvalCase",
+    "extrapolation_cases",
+    "interpolation_cases",
+    "BASELINE_FILLS",
+    "COVERED",
+    "CRACK",
+    "DEFAULT_DEPTH_TOLERANCE",
+    "DEFAULT_DEPTH_TOLERANCE_ABS",
+    "DISOCCLUDED",
+    "INVALID",
+    "OUTSIDE",
+    "REGION_GROUPS",
+    "REGION_NAMES",
     "SSIM_SIGMA",
     "SSIM_WINDOW",
     "EvalReport",
-    "GeneratorScores",
-    "RegionScores",
-    "TeacherGap",
+    "Region",
+    "RegionAccumulator",
+    "RegionTotals",
     "WarpError",
+    "as_image_batch",
+    "border_ssim_map",
     "build_parser",
+    "classify_regions",
     "eval_main",
     "evaluate",
     "gaussian_window",
+    "gradient_energy",
+    "pooled_psnr",
     "psnr",
-    "sample_frames",
+    "region_mask",
     "ssim",
     "ssim_map",
     "ssim_map_mean",
+    "telea_fill",
     "warp_error",
 ]

@@ -1,44 +1,40 @@
-"""``worldbridge eval``: frame generators against the engine's ground truth on held-out clips.
+"""``worldbridge eval``: frame generators against the engine on held-out trajectories.
 
-The protocol follows InSpatio-WorldFM (seeds/001_cf5667605b2ecdfd.txt): novel views are
-generated from the scene's anchors and a reference view and compared with the real frames
-(PSNR, SSIM), the distilled few-step generator is compared with its multi-step teacher
-(section 2.5), and temporal stability is measured between consecutive frames.
+What is measured is what a served frame model is for (InSpatio-WorldFM, arXiv 2603.11911,
+sections 2.4-2.5): views of a scene the reference views did not see. Every frame goes
+through the serving code at the recording's own size: the session's scene memory and
+reference views (:class:`~worldbridge.serving.session_state.WorkerSession`, the one anchor
+builder with the sky rule), the anchor render at the target pose, and
+:class:`~worldbridge.models.pipeline.FramePipeline` for every model.
 
-Data: held-out recordings cut into clips exactly as for training
-(:class:`~worldbridge.training.clips.ClipDataset`, InSpatio-WorldFM section 2.4.1) but
-deterministic: non-overlapping windows of ``clip_len`` frames at a fixed stride, the
-``num_references`` references spread evenly over the clip (0, 5, 10, 15 of 16), no anchor
-masking. The references' ground-truth depth builds the point cloud; every other frame is a
-target with its anchor render, its temporally closest reference, its ground-truth RGB and
-depth.
+Protocols (which frames are references and which are targets):
 
-Generators, all at the evaluation resolution ``S`` (the square crop of
-:func:`~worldbridge.training.clips.crop_resize`):
+* ``extrapolation`` (the default): 1 or 2 reference views (``reference_gap`` frames apart)
+  and targets ``distances`` frames (4, 8 and 16) before the first and after the last
+  reference, along held-out trajectories; several reference positions per trajectory.
+* ``interpolation``: non-overlapping 16-frame windows with 4 references spread over each
+  (0, 5, 10, 15) and the other 12 frames as targets, as training pairs them; few pixels
+  are holes there.
 
-* ``anchor``: the anchor render with holes filled by the nearest covered pixel
-  (:func:`~worldbridge.generators.anchor.fill_holes`), the no-weights baseline.
-* ``frame-model``: the bundle's distilled generator with its few-step sampler
-  (:class:`~worldbridge.models.samplers.DistilledSampler`, default ``(999, 200)``), the
-  same latent pipeline as :class:`~worldbridge.generators.frame_model.FrameModelGenerator`
-  (anchor and reference encoded by the bundle's autoencoder, per-timestep reference
-  key/value caches, noise seeded from the pose with
-  :func:`~worldbridge.generators.base.pose_seed`, bfloat16 autocast on CUDA, output
-  quantised to 8 bits), batched over the targets of a clip.
-* ``teacher`` (optional): a Stage II checkpoint with deterministic DDIM
-  (:class:`~worldbridge.models.samplers.DDIMSampler`) in ``teacher_steps`` steps, the same
-  autoencoder and the same initial noise.
+Methods, side by side on the same anchors:
 
-Metrics (:mod:`worldbridge.evaluation.metrics`): PSNR and SSIM over all pixels, over anchor
-holes (``anchor_mask == 0``, what the model must invent) and over covered pixels; the
-student-teacher gap; the warping error between consecutive targets of a clip with
-ground-truth depth, for each generator and for the ground-truth frames themselves (the
-floor set by resampling and view-dependent shading).
+* ``anchor``: nearest covered pixel fills the holes (the ``anchor`` generator).
+* ``telea``: OpenCV's Telea inpainting of the anchor render.
+* ``frame-model``: the bundle's distilled sampler, anchor-locked (as served by default).
+* ``frame-model-unlocked``: the same frames without anchor lock (full regeneration).
+* ``teacher-<n>``: a Stage II checkpoint with ``n``-step DDIM, anchor-locked (with
+  ``--teacher``; by default n = 2, the student's step count, and n = 20).
 
-Aggregation: per-image values are averaged over images (images without pixels in a region
-do not count for it); a per-image PSNR is capped at :data:`PSNR_CAP_DB` so an exact region
-(common for anchors on synthetic data) does not make the mean infinite. Warping errors are
-averaged over consecutive pairs.
+Regions (:func:`~worldbridge.evaluation.regions.classify_regions`, from the engine's
+ground-truth depth): ``covered`` (a reference saw it and an anchor point landed),
+``crack`` (a reference saw it, no point landed), ``disoccluded`` (inside a reference view
+but hidden there), ``outside`` (outside every reference view); ``holes`` = disoccluded +
+outside, what the model must invent. Errors are pooled over every pixel of every frame
+(:class:`~worldbridge.evaluation.pooling.RegionAccumulator`): PSNR from summed squared
+errors, border-aware SSIM, the hole gradient-energy ratio against the engine (a smear has
+little texture: near 0; the engine 1), and the warping error between each target and the
+next frame further from the references (generated both), over that frame's hallucinated
+(hole) pixels, beside the engine's own warping error on the same pixels.
 """
 
 from __future__ import annotations
@@ -49,121 +45,157 @@ import logging
 import math
 import sys
 import time
-from collections.abc import Sequence
-from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
-import torch
 
-from worldbridge.evaluation.metrics import psnr, ssim, ssim_map, ssim_map_mean, warp_error
+from worldbridge.evaluation.baselines import telea_fill
+from worldbridge.evaluation.pooling import RegionAccumulator
+from worldbridge.evaluation.regions import DISOCCLUDED, OUTSIDE, classify_regions
+from worldbridge.render.holes import fill_holes
 
 __all__ = [
-    "GENERATOR_LABELS",
-    "PSNR_CAP_DB",
+    "DEFAULT_DISTANCES",
+    "METHOD_LABELS",
+    "PROTOCOLS",
+    "EvalCase",
     "EvalReport",
-    "GeneratorScores",
-    "RegionScores",
-    "TeacherGap",
     "build_parser",
     "eval_main",
     "evaluate",
-    "sample_frames",
+    "extrapolation_cases",
+    "interpolation_cases",
 ]
 
 _LOG = logging.getLogger(__name__)
 
-PSNR_CAP_DB = 100.0
-"""Largest per-image PSNR counted in a mean, dB (an identical region has infinite PSNR)."""
+PROTOCOLS = ("extrapolation", "interpolation")
+DEFAULT_DISTANCES = (4, 8, 16)
+"""Frames between a target and its nearest reference in the extrapolation protocol."""
 
-GENERATOR_LABELS = {
-    "anchor": "anchor (hole filling)",
-    "frame-model": "frame model (distilled)",
-    "teacher": "teacher (Stage II, DDIM)",
+METHOD_LABELS = {
+    "anchor": "anchor (nearest fill)",
+    "telea": "OpenCV Telea inpainting",
+    "frame-model": "frame model, anchor-locked",
+    "frame-model-unlocked": "frame model, full regeneration",
 }
-"""Row labels of :meth:`EvalReport.to_markdown`, by generator name."""
+"""Row labels of the Markdown report (``teacher-<n>`` rows are labelled on the fly)."""
 
-_REGIONS = ("all", "holes", "covered")
+REPORT_REGIONS = ("covered", "crack", "disoccluded", "outside", "holes", "all")
+"""Regions kept in the report."""
+
+
+# --------------------------------------------------------------------------- cases
+
+
+@dataclass(frozen=True)
+class EvalCase:
+    """One scene set-up: reference views of one recording and the targets they must serve.
+
+    Attributes:
+        dataset_index: which recording.
+        references: frame indices of the reference views, in order.
+        targets: ``(frame, distance, next_frame)`` per target: its frame index, the number
+            of frames to the nearest reference, and the frame after it (one step further
+            from the references) for the warping error, or -1 for none.
+    """
+
+    dataset_index: int
+    references: tuple[int, ...]
+    targets: tuple[tuple[int, int, int], ...]
+
+
+def extrapolation_cases(lengths: Sequence[int], num_references: int,
+                        distances: Sequence[int] = DEFAULT_DISTANCES, reference_gap: int = 4,
+                        cases_per_recording: int = 2) -> list[EvalCase]:
+    """Cases of the extrapolation protocol.
+
+    In a recording of n frames, reference groups ``r, r + gap, ...`` (``num_references``
+    of them) are placed at ``cases_per_recording`` positions spread evenly over the
+    positions that leave ``max(distances) + 1`` frames on both sides; each case's targets
+    are the frames ``d`` before the first and ``d`` after the last reference for every
+    ``d`` in ``distances``, each with its next frame (one further away).
+
+    Args:
+        lengths: frames per recording.
+        num_references: reference views per case (>= 1).
+        distances: target distances in frames (>= 1 each).
+        reference_gap: frames between consecutive references (>= 1).
+        cases_per_recording: reference positions per recording (>= 1).
+
+    Returns:
+        The cases (recordings too short for one case contribute none).
+
+    Raises:
+        ValueError: a bad count, gap or distance.
+    """
+    for name, v in (("num_references", num_references), ("reference_gap", reference_gap),
+                    ("cases_per_recording", cases_per_recording)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+    ds = [int(d) for d in distances]
+    if not ds or min(ds) < 1:
+        raise ValueError(f"distances must be integers >= 1, got {list(distances)}")
+    far = max(ds) + 1
+    span = reference_gap * (num_references - 1)
+    out = []
+    for di, n in enumerate(lengths):
+        lo, hi = far, n - 1 - far - span
+        if hi < lo:
+            continue
+        starts = sorted({int(round(x)) for x in np.linspace(lo, hi, cases_per_recording)})
+        for r in starts:
+            refs = tuple(r + reference_gap * i for i in range(num_references))
+            targets = []
+            for d in ds:
+                targets.append((refs[0] - d, d, refs[0] - d - 1))
+                targets.append((refs[-1] + d, d, refs[-1] + d + 1))
+            out.append(EvalCase(di, refs, tuple(targets)))
+    return out
+
+
+def interpolation_cases(lengths: Sequence[int], clip_len: int = 16, num_references: int = 4
+                        ) -> list[EvalCase]:
+    """Cases of the interpolation protocol: non-overlapping ``clip_len`` windows, references
+    at ``round(linspace(0, clip_len - 1, num_references))``, the other frames targets (each
+    paired with the next target for the warping error).
+
+    Raises:
+        ValueError: ``clip_len < 2`` or ``num_references`` not in [1, clip_len - 1].
+    """
+    if clip_len < 2 or not 1 <= num_references <= clip_len - 1:
+        raise ValueError(f"need clip_len >= 2 and 1 <= num_references < clip_len, got "
+                         f"{clip_len}, {num_references}")
+    pos = sorted({int(round(x)) for x in np.linspace(0, clip_len - 1, num_references)})
+    out = []
+    for di, n in enumerate(lengths):
+        for start in range(0, n - clip_len + 1, clip_len):
+            refs = tuple(start + p for p in pos)
+            tgts = [start + p for p in range(clip_len) if p not in pos]
+            targets = tuple((t, min(abs(t - r) for r in refs), t + 1 if t + 1 in tgts else -1)
+                            for t in tgts)
+            out.append(EvalCase(di, refs, targets))
+    return out
 
 
 # --------------------------------------------------------------------------- report
 
 
-def _num(x: Any) -> float | None:
-    """A finite float, or None (strict JSON has no NaN or infinity)."""
-    if x is None:
+def _num(x: Any) -> Any:
+    if isinstance(x, float) and not math.isfinite(x):
         return None
-    x = float(x)
-    return x if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {k: _num(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_num(v) for v in x]
+    return x
 
 
-def _fmt(x: float | None, digits: int) -> str:
+def _fmt(x: float | None, digits: int = 2) -> str:
     return "–" if x is None or not math.isfinite(x) else f"{x:.{digits}f}"
-
-
-@dataclass
-class RegionScores:
-    """Mean scores of one generator over one pixel region.
-
-    Attributes:
-        psnr: mean per-image PSNR, dB (each capped at :data:`PSNR_CAP_DB`); NaN when no
-            image has pixels in the region.
-        ssim: mean per-image SSIM (Wang et al. 2004) in [-1, 1]; NaN likewise.
-        images: number of images that counted.
-    """
-
-    psnr: float
-    ssim: float
-    images: int
-
-
-@dataclass
-class GeneratorScores:
-    """Everything measured for one generator.
-
-    Attributes:
-        name: ``"anchor"``, ``"frame-model"`` or ``"teacher"``.
-        steps: denoiser calls per frame (None for the anchor).
-        all, holes, covered: :class:`RegionScores` over all pixels, over anchor holes
-            (``anchor_mask == 0``) and over covered pixels, against the ground truth.
-        warp_error: mean warping error between consecutive targets, [0, 255] units (lower
-            is steadier); NaN without pairs.
-        warp_fraction: mean fraction of pixels the warping error used, [0, 1].
-        pairs: number of consecutive target pairs.
-    """
-
-    name: str
-    steps: int | None
-    all: RegionScores
-    holes: RegionScores
-    covered: RegionScores
-    warp_error: float
-    warp_fraction: float
-    pairs: int
-
-
-@dataclass
-class TeacherGap:
-    """How far the distilled student is from its multi-step teacher.
-
-    Attributes:
-        teacher_steps: DDIM steps of the teacher.
-        psnr_gap_db: teacher PSNR minus student PSNR against the ground truth, all pixels,
-            dB (positive: the student is worse).
-        ssim_gap: the same for SSIM.
-        psnr_student_vs_teacher: mean PSNR of the student's frames against the teacher's
-            frames (same noise), dB.
-        ssim_student_vs_teacher: mean SSIM of the same pairs.
-    """
-
-    teacher_steps: int
-    psnr_gap_db: float
-    ssim_gap: float
-    psnr_student_vs_teacher: float
-    ssim_student_vs_teacher: float
 
 
 @dataclass
@@ -171,424 +203,299 @@ class EvalReport:
     """Result of :func:`evaluate`.
 
     Attributes:
-        generators: :class:`GeneratorScores` by name, in evaluation order (``anchor``,
-            ``frame-model``, then ``teacher`` when evaluated).
-        ground_truth_warp_error: warping error of the ground-truth frames themselves,
-            [0, 255] units: the floor the generators are measured against.
-        ground_truth_warp_fraction: fraction of pixels it used, [0, 1].
-        teacher_gap: student-vs-teacher comparison, or None without a teacher.
-        num_clips: clips evaluated.
-        num_targets: target frames evaluated (frames per generator).
-        hole_fraction: mean fraction of target pixels no anchor point covers, [0, 1].
-        settings: the evaluation's inputs (paths, sizes, seeds, sampler settings).
-        clips: per clip, the recording and its frame indices (``frames``, ``references``,
-            ``targets``), for reproducibility.
+        protocol: ``"extrapolation"`` or ``"interpolation"``.
+        methods: method names in report order, with their sampler steps (None for fills).
+        scores: ``scores[R][d][method][region]`` = pooled totals and scores
+            (:meth:`~worldbridge.evaluation.pooling.RegionTotals.to_dict`): R the number of
+            reference views, d the target distance in frames (both as strings, JSON keys).
+        engine_warp: ``engine_warp[R][d][region]``: the engine's own warping error (its
+            ground-truth frames) over the same pixels, [0, 255] units.
+        hole_fraction: ``hole_fraction[R][d]``: fraction of target pixels in the holes.
+        settings: the inputs (paths, sizes, seed, sampler settings).
+        cases: per case, the recording, references and targets.
+        seconds: wall time of the evaluation.
     """
 
-    generators: dict[str, GeneratorScores]
-    ground_truth_warp_error: float
-    ground_truth_warp_fraction: float
-    teacher_gap: TeacherGap | None
-    num_clips: int
-    num_targets: int
-    hole_fraction: float
+    protocol: str
+    methods: dict[str, int | None]
+    scores: dict[str, dict[str, dict[str, dict[str, dict[str, Any]]]]]
+    engine_warp: dict[str, dict[str, dict[str, float]]]
+    hole_fraction: dict[str, dict[str, float]]
     settings: dict[str, Any] = field(default_factory=dict)
-    clips: list[dict[str, Any]] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-compatible dict; NaN and infinite numbers become None."""
-        def clean(v: Any) -> Any:
-            if isinstance(v, float):
-                return _num(v)
-            if isinstance(v, dict):
-                return {k: clean(x) for k, x in v.items()}
-            if isinstance(v, (list, tuple)):
-                return [clean(x) for x in v]
-            return v
-
-        return clean(asdict(self))
+    cases: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
 
     def to_json(self, indent: int | None = 2) -> str:
-        """Strict JSON (no NaN / Infinity; those are ``null``) of :meth:`to_dict`."""
-        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+        """Strict JSON (NaN and infinities are ``null``)."""
+        return json.dumps(_num({
+            "protocol": self.protocol, "methods": self.methods, "scores": self.scores,
+            "engine_warp": self.engine_warp, "hole_fraction": self.hole_fraction,
+            "settings": self.settings, "cases": self.cases, "seconds": self.seconds,
+        }), indent=indent, allow_nan=False)
+
+    def score(self, refs: int, distance: int, method: str, region: str, metric: str) -> float:
+        """One number, e.g. ``score(1, 8, "frame-model", "holes", "psnr")`` (NaN if absent)."""
+        try:
+            v = self.scores[str(refs)][str(distance)][method][region][metric]
+        except KeyError:
+            return math.nan
+        return math.nan if v is None else float(v)
 
     def to_markdown(self) -> str:
-        """A Markdown section for the README: one table row per generator plus notes."""
+        """Markdown tables: per reference count, one row per method and distance."""
+        lines: list[str] = []
+        for r, by_d in self.scores.items():
+            lines += [f"**{r} reference view{'s' if r != '1' else ''}**", "",
+                      "| method | steps | d | covered PSNR | crack PSNR | disocc. PSNR | outside "
+                      "PSNR | holes PSNR | holes SSIM | hole gradient ratio | hallucinated warp "
+                      "error (engine) |",
+                      "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            for method, steps in self.methods.items():
+                for d, by_m in by_d.items():
+                    s = by_m.get(method)
+                    if s is None:
+                        continue
+                    ew = self.engine_warp.get(r, {}).get(d, {}).get("holes")
+                    label = METHOD_LABELS.get(method) or \
+                        f"teacher, {method.split('-')[-1]}-step DDIM, anchor-locked"
+                    lines.append(
+                        f"| {label} | {steps if steps else '–'} | {d} "
+                        f"| {_fmt(s['covered']['psnr'])} | {_fmt(s['crack']['psnr'])} "
+                        f"| {_fmt(s['disoccluded']['psnr'])} | {_fmt(s['outside']['psnr'])} "
+                        f"| {_fmt(s['holes']['psnr'])} | {_fmt(s['holes']['ssim'], 3)} "
+                        f"| {_fmt(s['holes']['gradient_ratio'], 2)} "
+                        f"| {_fmt(s['holes']['warp_error'])} ({_fmt(ew)}) |")
+            holes = ", ".join(f"{_fmt(100 * v, 1)} % at d = {d}"
+                              for d, v in self.hole_fraction.get(r, {}).items())
+            lines += ["", f"Hole pixels (disoccluded + outside): {holes}.", ""]
         s = self.settings
-        lines = [
-            "| Generator | Steps | PSNR ↑ | SSIM ↑ | PSNR holes ↑ | SSIM holes ↑ | Warp error ↓ |",
-            "|---|---:|---:|---:|---:|---:|---:|",
-        ]
-        for name, g in self.generators.items():
-            lines.append(
-                f"| {GENERATOR_LABELS.get(name, name)} | {g.steps if g.steps else '–'} "
-                f"| {_fmt(g.all.psnr, 2)} | {_fmt(g.all.ssim, 3)} | {_fmt(g.holes.psnr, 2)} "
-                f"| {_fmt(g.holes.ssim, 3)} | {_fmt(g.warp_error, 2)} |")
-        lines.append(f"| ground truth | – | – | – | – | – "
-                     f"| {_fmt(self.ground_truth_warp_error, 2)} |")
-        lines.append("")
-        if self.teacher_gap is not None:
-            t = self.teacher_gap
-            lines.append(
-                f"Student vs teacher ({t.teacher_steps}-step DDIM): gap against the ground "
-                f"truth (teacher - student, all pixels) {_fmt(t.psnr_gap_db, 2)} dB PSNR, "
-                f"{_fmt(t.ssim_gap, 3)} SSIM; student frames against teacher frames (same "
-                f"noise) {_fmt(t.psnr_student_vs_teacher, 2)} dB PSNR, "
-                f"{_fmt(t.ssim_student_vs_teacher, 3)} SSIM.")
-            lines.append("")
         data = ", ".join(Path(p).name for p in s.get("data", []))
         lines.append(
-            f"{self.num_clips} held-out clips ({self.num_targets} target frames) of {data}; "
-            f"{s.get('image_size')} x {s.get('image_size')} px; "
-            f"{s.get('num_references')} reference views per {s.get('clip_len')}-frame clip, "
-            f"stride {s.get('frame_stride')}; anchor holes are "
-            f"{_fmt(100.0 * self.hole_fraction, 1)} % of the pixels. "
-            "PSNR in dB and SSIM (Wang et al. 2004, 11 x 11 Gaussian window, sigma 1.5) "
-            "against the engine's frames; holes = pixels no anchor point covers; warp error = "
-            "mean absolute difference (0-255) between consecutive targets after warping "
-            "with ground-truth depth and poses, over pixels visible in both.")
+            f"Protocol `{self.protocol}`: {len(self.cases)} cases on {data}; output "
+            f"{s.get('output_size')} px (the recordings' size); seed {s.get('seed')}. PSNR in "
+            "dB pooled over all pixels of each region; SSIM border-aware (11 x 11 Gaussian "
+            "windows truncated at the image edge); gradient ratio = the method's gradient "
+            "energy over the engine's on hole pixels; warp error = mean absolute difference "
+            "(0-255) between a target and the next frame, warped with ground-truth depth, on "
+            "the next frame's hole pixels; the engine's own in brackets. "
+            f"{self.seconds:.0f} s.")
         return "\n".join(lines) + "\n"
-
-
-# --------------------------------------------------------------------------- generation
-
-
-def sample_frames(model: torch.nn.Module, autoencoder: Any, sampler: Any,
-                  anchor_rgb: torch.Tensor, reference_rgb: torch.Tensor,
-                  target_w2c: torch.Tensor, target_K: torch.Tensor,
-                  reference_w2c: torch.Tensor, reference_K: torch.Tensor,
-                  seeds: Sequence[int]) -> torch.Tensor:
-    """Generate a batch of frames with a frame model, as the ``frame-model`` generator does.
-
-    The anchor and reference images are encoded with ``autoencoder``; when the model's
-    reference tokens attend only to themselves, their per-layer keys and values are
-    computed once per sampler timestep (:meth:`~worldbridge.models.FrameModel.
-    compute_reference_cache`); the initial noise is :func:`~worldbridge.models.seeded_noise`
-    of ``seeds`` (so a :class:`~worldbridge.models.DistilledSampler` and a
-    :class:`~worldbridge.models.DDIMSampler` start from the same ``x_T``); bfloat16
-    autocast on CUDA, float32 elsewhere.
-
-    Args:
-        model: a :class:`~worldbridge.models.FrameModel` (eval mode), on its device.
-        autoencoder: its :class:`~worldbridge.models.Autoencoder`, same device.
-        sampler: a :class:`~worldbridge.models.DistilledSampler` or
-            :class:`~worldbridge.models.DDIMSampler` with the model's schedule.
-        anchor_rgb, reference_rgb: ``[B, 3, S, S]`` float in [-1, 1], ``S`` =
-            ``model.config.image_size``.
-        target_w2c, reference_w2c: ``[B, 4, 4]`` OpenCV world-to-camera, metres.
-        target_K, reference_K: ``[B, 3, 3]`` intrinsics, pixels of the S x S image.
-        seeds: B noise seeds (e.g. :func:`~worldbridge.generators.base.pose_seed`).
-
-    Returns:
-        ``[B, 3, S, S]`` float32 images in [-1, 1] (clamped), on the model's device.
-
-    Raises:
-        ValueError: shapes the model rejects.
-        TypeError: a sampler of another kind.
-    """
-    from worldbridge.models.samplers import DDIMSampler, DistilledSampler, seeded_noise
-
-    dev = next(model.parameters()).device
-    use_cache = model.config.reference_self_attention_only
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if dev.type == "cuda" \
-        else nullcontext()
-
-    def f32(x: torch.Tensor) -> torch.Tensor:
-        return x.to(device=dev, dtype=torch.float32)
-
-    tw, tk, rw, rk = f32(target_w2c), f32(target_K), f32(reference_w2c), f32(reference_K)
-    with torch.inference_mode(), autocast:
-        latents = autoencoder.encode(torch.cat([f32(anchor_rgb), f32(reference_rgb)]))
-        anchor, reference = latents.chunk(2)
-        caches: dict[int, Any] = {}
-
-        def denoise(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-            if not use_cache:
-                return model(x, t, anchor, reference, tw, tk, rw, rk).float()
-            key = int(t[0])
-            if key not in caches:
-                caches[key] = model.compute_reference_cache(reference, rw, rk, t)
-            return model(x, t, anchor, None, tw, tk, None, None,
-                         reference_cache=caches[key]).float()
-
-        shape = tuple(anchor.shape)
-        if isinstance(sampler, DistilledSampler):
-            x0 = sampler.sample(denoise, shape, list(seeds), device=dev)
-        elif isinstance(sampler, DDIMSampler):
-            x0 = sampler.sample(denoise, seeded_noise(shape, list(seeds), dev))
-        else:
-            raise TypeError(f"sampler must be a DistilledSampler or DDIMSampler, got "
-                             f"{type(sampler).__name__}")
-        img = autoencoder.decode(x0.to(anchor.dtype)).float()
-    return img.clamp(-1.0, 1.0)
-
-
-def _to_uint8(x: torch.Tensor) -> np.ndarray:
-    """``[B, 3, S, S]`` float in [-1, 1] -> ``[B, S, S, 3]`` uint8 (the generator's rounding)."""
-    return ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
-
-
-def _to_unit01(rgb: np.ndarray, device: torch.device) -> torch.Tensor:
-    """``[B, S, S, 3]`` uint8 -> ``[B, 3, S, S]`` float64 in [0, 1]."""
-    return torch.from_numpy(np.ascontiguousarray(rgb)).to(device).permute(0, 3, 1, 2) \
-        .to(torch.float64) / 255.0
-
-
-def _resize_batch(rgb: np.ndarray, size: int, interpolation: int) -> np.ndarray:
-    if rgb.shape[1:3] == (size, size):
-        return rgb
-    return np.stack([cv2.resize(x, (size, size), interpolation=interpolation) for x in rgb])
 
 
 # --------------------------------------------------------------------------- evaluation
 
 
-class _Scores:
-    """Per-image metric values of one generator, collected over clips."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, list[torch.Tensor]] = {}
-
-    def add(self, key: str, v: torch.Tensor) -> None:
-        self.values.setdefault(key, []).append(v.detach().double().cpu().reshape(-1))
-
-    def all(self, key: str) -> torch.Tensor:
-        parts = self.values.get(key, [])
-        return torch.cat(parts) if parts else torch.zeros(0, dtype=torch.float64)
-
-    def mean(self, key: str, cap: float | None = None) -> tuple[float, int]:
-        v = self.all(key)
-        if cap is not None:
-            v = torch.where(v > cap, torch.full_like(v, cap), v)
-        v = v[~torch.isnan(v)]
-        return (float(v.mean()) if v.numel() else float("nan")), int(v.numel())
+def _read_view(ds: Any, frame: int, zero_depth_is_sky: bool) -> dict[str, Any]:
+    """A recorded frame as the engine sends it: sky (0 in a recording) as +inf."""
+    rec = ds.frames[frame]
+    depth = ds.read_depth(frame).astype(np.float32)
+    if zero_depth_is_sky:
+        depth = np.where(depth > 0, depth, np.float32(np.inf)).astype(np.float32)
+    return {"rgb": ds.read_rgb(frame), "depth": depth, "c2w": rec.c2w_cv,
+            "intrinsics": rec.intrinsics}
 
 
-def _score_images(acc: _Scores, out: torch.Tensor, gt: torch.Tensor, covered: torch.Tensor
-                  ) -> None:
-    smap = ssim_map(out, gt)  # one map, three regions
-    for region, m in (("all", None), ("holes", ~covered), ("covered", covered)):
-        acc.add(f"psnr_{region}", psnr(out, gt, m))
-        acc.add(f"ssim_{region}", ssim_map_mean(smap, m))
+def _model_methods(bundle: Any, teacher: Any, teacher_steps: Sequence[int], device: Any,
+                   precision: str) -> list[tuple[str, int | None, Any]]:
+    """(name, steps, pipeline) of the frame model and its teacher runs."""
+    from worldbridge.models.pipeline import FramePipeline
+    from worldbridge.models.samplers import DDIMSampler, DistilledSampler
+
+    out = [("frame-model", len(bundle.timesteps),
+            FramePipeline.from_model(bundle.model, bundle.autoencoder, bundle.schedule,
+                                     DistilledSampler(bundle.schedule, bundle.timesteps),
+                                     device=device, precision=precision))]
+    if teacher is not None:
+        model, schedule = teacher
+        for n in teacher_steps:
+            out.append((f"teacher-{n}", n, FramePipeline.from_model(
+                model, bundle.autoencoder, schedule, DDIMSampler(schedule, n), device=device,
+                precision=precision)))
+    return out
 
 
-def _score_warp(acc: _Scores, out: torch.Tensor, depth: torch.Tensor, c2w: torch.Tensor,
-                K: torch.Tensor) -> None:
-    if out.shape[0] < 2:
-        return
-    w = warp_error(out[:-1], out[1:], depth[1:], c2w[1:], c2w[:-1], K[1:], depth[:-1],
-                   prev_K=K[:-1])
-    acc.add("warp", w.error)
-    acc.add("warp_fraction", w.fraction)
+def evaluate(bundle_dir: str | Path | None, data: Sequence[str | Path], *,
+             protocol: str = "extrapolation", references: Sequence[int] = (1, 2),
+             distances: Sequence[int] = DEFAULT_DISTANCES, reference_gap: int = 4,
+             cases_per_recording: int = 2, teacher_dir: str | Path | None = None,
+             teacher_steps: Sequence[int] = (2, 20), seed: int = 0, device: Any = None,
+             precision: str = "auto", zero_depth_is_sky: bool = True,
+             progress: Callable[[str], None] | None = None) -> EvalReport:
+    """Evaluate the fills, a frame-model bundle and optionally its teacher.
 
-
-def _generator_scores(name: str, steps: int | None, acc: _Scores) -> GeneratorScores:
-    regions = {}
-    for r in _REGIONS:
-        p, n = acc.mean(f"psnr_{r}", PSNR_CAP_DB)
-        s, _ = acc.mean(f"ssim_{r}")
-        regions[r] = RegionScores(psnr=p, ssim=s, images=n)
-    warp, pairs = acc.mean("warp")
-    frac, _ = acc.mean("warp_fraction")
-    return GeneratorScores(name=name, steps=steps, warp_error=warp, warp_fraction=frac,
-                           pairs=pairs, **regions)
-
-
-def _pick_clips(n_available: int, n: int) -> list[int]:
-    """``n`` clip indices spread evenly over ``range(n_available)`` (all if fewer)."""
-    if n >= n_available:
-        return list(range(n_available))
-    return sorted({round(float(x)) for x in np.linspace(0, n_available - 1, n)})
-
-
-def evaluate(bundle_dir: str | Path | None, data: Sequence[str | Path],
-             image_size: int | None = None, clips: int = 8,
-             teacher_dir: str | Path | None = None, teacher_steps: int = 20, seed: int = 0,
-             device: str | torch.device | None = None, *, clip_len: int = 16,
-             num_references: int = 4, frame_stride: int = 1, zero_depth_is_sky: bool = True,
-             anchor_hole_value: float = 0.0) -> EvalReport:
-    """Evaluate the anchor baseline, a frame-model bundle and optionally its teacher.
-
-    See the module docstring for the protocol (InSpatio-WorldFM: clips of
-    ``clip_len`` frames, ``num_references`` of them building the point cloud, the others
-    targets).
+    See the module docstring for the protocols, methods, regions and metrics.
 
     Args:
-        bundle_dir: frame-model bundle (:mod:`worldbridge.models.bundle`); None:
-            :func:`~worldbridge.generators.frame_model.default_bundle_path`.
-        data: held-out recorded datasets (directories readable by
-            :func:`~worldbridge.recording.load_dataset`, with depth).
-        image_size: evaluation resolution S, pixels (frames are centre-cropped to a square
-            and resized); None: the model's ``image_size``. When it differs from the
-            model's, anchors and references are resized to the model's size with area
-            interpolation and its frames back with bicubic, as the served generator does.
-        clips: number of clips, spread evenly over the available non-overlapping windows
-            (all of them if there are fewer).
-        teacher_dir: a Stage II frame-model checkpoint directory to evaluate as the
-            teacher (same autoencoder as the bundle), or a Stage II output folder (its
-            ``final/`` checkpoint is used); None: no teacher.
-        teacher_steps: DDIM steps of the teacher (>= 1).
-        seed: session seed of the per-frame noise seeds (``pose_seed(seed, c2w)``, as in
-            serving), shared by the student and the teacher.
-        device: ``"cpu"``, ``"cuda"``, ...; None: CUDA when available.
-        clip_len: frames per clip (the paper: 16).
-        num_references: reference frames per clip (the paper: 4).
-        frame_stride: frame stride inside a clip (>= 1).
-        zero_depth_is_sky: lift zero-depth reference pixels as far-away sky (as Stage II
-            training does by default; see :class:`~worldbridge.training.clips.ClipSpec`).
-        anchor_hole_value: value of uncovered anchor pixels fed to the frame model, in
-            [-1, 1] units; 0.0 (mid grey) is what training and serving use.
+        bundle_dir: frame-model bundle; None: the default (``$WORLDBRIDGE_FRAME_MODEL`` or
+            the starter model).
+        data: held-out recordings (with depth), whole trajectories the model never saw.
+        protocol: ``"extrapolation"`` or ``"interpolation"``.
+        references: reference-view counts to evaluate (extrapolation).
+        distances: target distances in frames (extrapolation).
+        reference_gap: frames between the references of a case (extrapolation).
+        cases_per_recording: reference positions per recording (extrapolation).
+        teacher_dir: a Stage II checkpoint (or its output folder, for ``final/``) sharing
+            the bundle's latent space; None: no teacher rows.
+        teacher_steps: DDIM steps of the teacher rows.
+        seed: session seed (per-frame noise seeds are ``pose_seed(seed, c2w)``, as served).
+        device: PyTorch device; None: CUDA when available.
+        precision: as :data:`~worldbridge.models.pipeline.PRECISIONS`.
+        zero_depth_is_sky: the recordings store sky as depth 0 (the Panda3D engine): send
+            it as +inf, as the engine does.
+        progress: called with a line per case (None: logged).
 
     Returns:
         An :class:`EvalReport`.
 
     Raises:
-        ValueError: bad arguments, recordings without depth or too short for one clip,
-            or a teacher whose latent size or channels do not match the bundle.
-        CheckpointError, AutoencoderCheckpointError: a missing or damaged bundle/teacher.
-        DatasetError: unreadable recordings.
+        ValueError: bad arguments, no case in the data, recordings of different sizes, or
+            a teacher whose latent space differs from the bundle's.
+        CheckpointError, AutoencoderCheckpointError, DatasetError: unreadable inputs.
     """
-    from worldbridge.generators.anchor import fill_holes
+    import torch
+
     from worldbridge.generators.base import pose_seed
-    from worldbridge.generators.frame_model import default_bundle_path
+    from worldbridge.generators.options import GeneratorOptions
+    from worldbridge.geometry.views import Camera
     from worldbridge.models.bundle import FrameModelBundle
     from worldbridge.models.checkpoint import load_checkpoint_extra, load_frame_model
-    from worldbridge.models.samplers import DDIMSampler, DistilledSampler
     from worldbridge.models.schedule import NoiseSchedule, ScheduleConfig
-    from worldbridge.training.clips import ClipDataset, ClipSpec
+    from worldbridge.recording import load_dataset
+    from worldbridge.serving.session_state import OutputSpec, WorkerSession
+    from worldbridge.serving.texture import RowOrder, TextureFormat
 
-    if isinstance(data, (str, Path)):
-        data = [data]
-    data = [Path(p) for p in data]
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
+    data = [Path(p) for p in ([data] if isinstance(data, (str, Path)) else data)]
     if not data:
         raise ValueError("evaluate needs at least one recording in data")
-    if isinstance(clips, bool) or not isinstance(clips, int) or clips < 1:
-        raise ValueError(f"clips must be an integer >= 1, got {clips!r}")
-    if isinstance(teacher_steps, bool) or not isinstance(teacher_steps, int) or teacher_steps < 1:
-        raise ValueError(f"teacher_steps must be an integer >= 1, got {teacher_steps!r}")
+    say = progress or _LOG.info
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    bundle_path = Path(bundle_dir) if bundle_dir is not None else default_bundle_path()
-
+    bundle_path = Path(bundle_dir) if bundle_dir is not None else GeneratorOptions().bundle_path()
     bundle = FrameModelBundle.load(bundle_path, device=dev)
-    model, ae = bundle.model, bundle.autoencoder
-    m_size = model.config.image_size
-    size = m_size if image_size is None else image_size
-    student = DistilledSampler(bundle.schedule, bundle.timesteps)
-
-    teacher = teacher_sampler = None
+    teacher = None
     if teacher_dir is not None:
-        teacher_dir = Path(teacher_dir)
-        if not (teacher_dir / "config.json").is_file() and \
-                (teacher_dir / "final" / "config.json").is_file():
-            teacher_dir = teacher_dir / "final"  # a Stage II output folder
-        teacher = load_frame_model(teacher_dir, device=dev).eval().requires_grad_(False)
-        tc, mc = teacher.config, model.config
+        tdir = Path(teacher_dir)
+        if not (tdir / "config.json").is_file() and (tdir / "final" / "config.json").is_file():
+            tdir = tdir / "final"
+        model = load_frame_model(tdir, device=dev).eval().requires_grad_(False)
+        tc, mc = model.config, bundle.model.config
         if (tc.latent_channels, tc.latent_size, tc.image_size) != \
                 (mc.latent_channels, mc.latent_size, mc.image_size):
-            raise ValueError(
-                f"teacher {str(teacher_dir)!r} has latents {tc.latent_channels} x "
-                f"{tc.latent_size}^2 at {tc.image_size} px, the bundle's model "
-                f"{mc.latent_channels} x {mc.latent_size}^2 at {mc.image_size} px: they must "
-                "share the autoencoder's latent space")
-        sched = load_checkpoint_extra(teacher_dir).get("schedule")
-        schedule = NoiseSchedule(ScheduleConfig(**sched)) if sched else bundle.schedule
-        teacher_sampler = DDIMSampler(schedule, teacher_steps)
+            raise ValueError(f"teacher {str(tdir)!r} has latents {tc.latent_channels} x "
+                             f"{tc.latent_size}^2 at {tc.image_size} px, the bundle's model "
+                             f"{mc.latent_channels} x {mc.latent_size}^2 at {mc.image_size} px: "
+                             "they must share the autoencoder's latent space")
+        sched = load_checkpoint_extra(tdir).get("schedule")
+        teacher = (model, NoiseSchedule(ScheduleConfig(**sched)) if sched else bundle.schedule)
+        teacher_dir = tdir
+    datasets = [load_dataset(p) for p in data]
+    sizes = {(d.frames[0].intrinsics.width, d.frames[0].intrinsics.height) for d in datasets}
+    lengths = [len(d) for d in datasets]
+    if protocol == "extrapolation":
+        ref_counts = [int(r) for r in references]
+        cases = [(r, c) for r in ref_counts for c in extrapolation_cases(
+            lengths, r, distances, reference_gap, cases_per_recording)]
+    else:
+        cases = [(4, c) for c in interpolation_cases(lengths)]
+    if not cases:
+        raise ValueError(f"no {protocol} case fits recordings of {lengths} frames")
 
-    spec = ClipSpec(clip_len=clip_len, num_references=num_references,
-                    frame_stride=(frame_stride, frame_stride),
-                    window_step=(clip_len - 1) * frame_stride + 1, image_size=size,
-                    anchor_mask_prob=0.0, shuffle_references=False,
-                    zero_depth_is_sky=zero_depth_is_sky, anchor_hole_value=anchor_hole_value)
-    dataset = ClipDataset(data, spec, seed=seed)
-    picks = _pick_clips(len(dataset), clips)
-    if len(picks) < clips:
-        _LOG.warning("only %d non-overlapping %d-frame clips in %s; evaluating all of them",
-                     len(picks), clip_len, [str(p) for p in data])
+    models = _model_methods(bundle, teacher, teacher_steps, dev, precision)
+    methods: dict[str, int | None] = {"anchor": None, "telea": None}
+    for name, steps, _ in models:
+        methods[name] = steps
+        if name == "frame-model":
+            methods["frame-model-unlocked"] = steps
+    accs: dict[tuple[int, int, str], RegionAccumulator] = {}
+    holes: dict[tuple[int, int], list[float]] = {}
 
-    scale = torch.tensor([m_size / size, m_size / size, 1.0], dtype=torch.float32)[None, :, None]
-    names = ["anchor", "frame-model"] + (["teacher"] if teacher is not None else [])
-    scores = {n: _Scores() for n in names}
-    gt_scores, gap = _Scores(), _Scores()
-    holes_total, n_targets, clip_info = 0.0, 0, []
+    def acc(key: tuple[int, int, str]) -> RegionAccumulator:
+        if key not in accs:
+            accs[key] = RegionAccumulator()
+        return accs[key]
+
     t_start = time.perf_counter()
-    for ci, index in enumerate(picks):
-        plan = dataset.plan(index)
-        item = dataset.load(plan)
-        ds = dataset.datasets[plan.dataset_index]
-        t = int(item["target_rgb"].shape[0])
-        c2w = torch.from_numpy(np.stack([ds.frames[int(f)].c2w_cv
-                                         for f in item["target_frame_index"]])).to(dev)
-        seeds = [pose_seed(seed, m.cpu().numpy()) for m in c2w]
-        k = item["target_K"].to(device=dev, dtype=torch.float64)
-        depth = item["target_depth"].to(dev)
-        covered = item["anchor_mask"].to(dev) > 0.5
-        gt = _to_unit01(_to_uint8(item["target_rgb"]), dev)
-        holes_total += float((~covered).double().mean(dim=(1, 2, 3)).sum())
-        n_targets += t
+    case_info = []
+    for ci, (n_refs, case) in enumerate(cases):
+        ds = datasets[case.dataset_index]
+        views = [_read_view(ds, f, zero_depth_is_sky) for f in case.references]
+        k0 = views[0]["intrinsics"]
+        spec = OutputSpec(k0.width, k0.height, int(TextureFormat.RGBA8), int(RowOrder.TOP_DOWN))
+        session = WorkerSession(views, "anchor", spec, seed)
+        ref_geometry = [(v["depth"], v["intrinsics"], v["c2w"]) for v in views]
 
-        anchor_u8 = _to_uint8(item["anchor_rgb"])
-        mask_np = item["anchor_mask"][:, 0].numpy() > 0.5
-        outputs = {"anchor": _to_unit01(
-            np.stack([fill_holes(a, m) for a, m in zip(anchor_u8, mask_np)]), dev)}
+        def frames_at(frame: int) -> dict[str, Any]:
+            v = _read_view(ds, frame, zero_depth_is_sky)
+            k = v["intrinsics"]
+            anchor = session.memory.render(v["c2w"], k.K, k.height, k.width)
+            labels = classify_regions(v["depth"], k, v["c2w"], ref_geometry, anchor.mask)
+            outs = {"anchor": fill_holes(anchor.image, anchor.mask),
+                    "telea": telea_fill(anchor.image, anchor.mask)}
+            target = Camera(v["c2w"], k)
+            s = pose_seed(seed, v["c2w"])
+            for name, _, pipe in models:
+                raw = pipe.model_frame(anchor.image, anchor.mask, target, session.references, s)
+                outs[name] = pipe.composite(raw, anchor.image, anchor.mask, anchor_lock=True)
+                if name == "frame-model":
+                    outs["frame-model-unlocked"] = pipe.composite(raw, anchor.image, anchor.mask,
+                                                                  anchor_lock=False)
+            return {"view": v, "labels": labels, "outs": outs}
 
-        anchor_in, ref_in = item["anchor_rgb"], item["reference_rgb"]
-        if m_size != size:
-            anchor_in = torch.from_numpy(_resize_batch(anchor_u8, m_size, cv2.INTER_AREA)) \
-                .permute(0, 3, 1, 2).float() / 127.5 - 1.0
-            ref_in = torch.from_numpy(_resize_batch(_to_uint8(ref_in), m_size, cv2.INTER_AREA)) \
-                .permute(0, 3, 1, 2).float() / 127.5 - 1.0
-        cams = (item["target_w2c"], item["target_K"] * scale, item["reference_w2c"],
-                item["reference_K"] * scale)
-        runs = [("frame-model", model, student)]
-        if teacher is not None:
-            runs.append(("teacher", teacher, teacher_sampler))
-        for name, net, sampler in runs:
-            img = sample_frames(net, ae, sampler, anchor_in, ref_in, cams[0], cams[1], cams[2],
-                                cams[3], seeds)
-            u8 = _resize_batch(_to_uint8(img), size, cv2.INTER_CUBIC)
-            outputs[name] = _to_unit01(u8, dev)
+        for frame, dist, nxt in case.targets:
+            cur = frames_at(frame)
+            v, labels = cur["view"], cur["labels"]
+            hole_frac = float(np.isin(labels, (DISOCCLUDED, OUTSIDE)).mean())
+            holes.setdefault((n_refs, dist), []).append(hole_frac)
+            for name, out in cur["outs"].items():
+                acc((n_refs, dist, name)).add(out, v["rgb"], labels)
+            if nxt < 0 or not 0 <= nxt < len(ds):
+                continue
+            nx = frames_at(nxt)
+            w = nx["view"]
+            warp_args = (nx["labels"], w["depth"], w["c2w"], v["c2w"], w["intrinsics"].K, v["depth"])
+            for name, out in cur["outs"].items():
+                acc((n_refs, dist, name)).add_warp(out, nx["outs"][name], *warp_args,
+                                                   prev_K=v["intrinsics"].K)
+            acc((n_refs, dist, "engine")).add_warp(v["rgb"], w["rgb"], *warp_args,
+                                                   prev_K=v["intrinsics"].K)
+        case_info.append({"recording": str(ds.path), "references": list(case.references),
+                          "targets": [list(t) for t in case.targets]})
+        say(f"eval case {ci + 1}/{len(cases)} ({ds.path.name}, {n_refs} reference(s) at "
+            f"{list(case.references)}): {time.perf_counter() - t_start:.0f} s")
 
-        for name, out in outputs.items():
-            _score_images(scores[name], out, gt, covered)
-            _score_warp(scores[name], out, depth, c2w, k)
-        _score_warp(gt_scores, gt, depth, c2w, k)
-        if teacher is not None:
-            gap.add("psnr", psnr(outputs["frame-model"], outputs["teacher"]))
-            gap.add("ssim", ssim(outputs["frame-model"], outputs["teacher"]))
-        clip_info.append({
-            "recording": str(ds.path),
-            "frames": [int(f) for f in plan.frames],
-            "references": [int(f) for f in item["reference_frame_index"]],
-            "targets": [int(f) for f in item["target_frame_index"]],
-        })
-        _LOG.info("eval clip %d/%d (%s frames %d-%d): %.1f s", ci + 1, len(picks), ds.path.name,
-                  int(plan.frames[0]), int(plan.frames[-1]), time.perf_counter() - t_start)
-
-    steps = {"anchor": None, "frame-model": len(bundle.timesteps), "teacher": teacher_steps}
-    generators = {n: _generator_scores(n, steps[n], scores[n]) for n in names}
-    gt_warp, _ = gt_scores.mean("warp")
-    gt_frac, _ = gt_scores.mean("warp_fraction")
-    teacher_gap = None
-    if teacher is not None:
-        st, te = generators["frame-model"].all, generators["teacher"].all
-        teacher_gap = TeacherGap(teacher_steps=teacher_steps, psnr_gap_db=te.psnr - st.psnr,
-                                 ssim_gap=te.ssim - st.ssim,
-                                 psnr_student_vs_teacher=gap.mean("psnr", PSNR_CAP_DB)[0],
-                                 ssim_student_vs_teacher=gap.mean("ssim")[0])
+    scores: dict[str, dict[str, dict[str, dict[str, dict[str, Any]]]]] = {}
+    engine_warp: dict[str, dict[str, dict[str, float]]] = {}
+    for (r, d, name), a in sorted(accs.items()):
+        sc = {reg: v for reg, v in a.scores().items() if reg in REPORT_REGIONS}
+        if name == "engine":
+            engine_warp.setdefault(str(r), {})[str(d)] = {reg: v["warp_error"] for reg, v in sc.items()}
+        else:
+            scores.setdefault(str(r), {}).setdefault(str(d), {})[name] = sc
+    w, h = sorted(sizes)[0]
     settings = {
         "bundle": str(bundle_path), "teacher": None if teacher_dir is None else str(teacher_dir),
-        "data": [str(p) for p in data], "image_size": size, "model_image_size": m_size,
-        "clips_requested": clips, "clip_len": clip_len, "num_references": num_references,
-        "frame_stride": frame_stride, "sampler_timesteps": list(bundle.timesteps),
-        "teacher_steps": teacher_steps if teacher is not None else None, "seed": seed,
-        "device": str(dev), "zero_depth_is_sky": zero_depth_is_sky,
-        "anchor_hole_value": anchor_hole_value, "psnr_cap_db": PSNR_CAP_DB,
+        "data": [str(p) for p in data], "protocol": protocol, "references": list(references),
+        "distances": [int(d) for d in distances], "reference_gap": reference_gap,
+        "cases_per_recording": cases_per_recording, "sampler_timesteps": list(bundle.timesteps),
+        "teacher_steps": list(teacher_steps) if teacher is not None else None, "seed": seed,
+        "device": str(dev), "precision": precision, "zero_depth_is_sky": zero_depth_is_sky,
+        "output_size": f"{w}x{h}" if len(sizes) == 1 else sorted(f"{a}x{b}" for a, b in sizes),
+        "model_image_size": bundle.model.config.image_size,
+        "conditioning": {k: getattr(bundle.model.config, k) for k in
+                         ("anchor_mask_channel", "pose_normalization", "anchor_hole_value")},
     }
-    return EvalReport(generators=generators, ground_truth_warp_error=gt_warp,
-                      ground_truth_warp_fraction=gt_frac, teacher_gap=teacher_gap,
-                      num_clips=len(picks), num_targets=n_targets,
-                      hole_fraction=holes_total / max(1, n_targets), settings=settings,
-                      clips=clip_info)
+    return EvalReport(protocol=protocol, methods=methods, scores=scores, engine_warp=engine_warp,
+                      hole_fraction=_hole_table(holes),
+                      settings=settings, cases=case_info,
+                      seconds=time.perf_counter() - t_start)
+
+
+def _hole_table(holes: dict[tuple[int, int], list[float]]) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    for (r, d), v in sorted(holes.items()):
+        out.setdefault(str(r), {})[str(d)] = float(np.mean(v))
+    return out
 
 
 # --------------------------------------------------------------------------- command line
@@ -597,38 +504,41 @@ def evaluate(bundle_dir: str | Path | None, data: Sequence[str | Path],
 def build_parser(prog: str = "worldbridge eval") -> argparse.ArgumentParser:
     """The ``worldbridge eval`` argument parser (see :func:`eval_main`)."""
     p = argparse.ArgumentParser(
-        prog=prog, description="Evaluate the anchor baseline, a frame-model bundle and "
-        "optionally its Stage II teacher on held-out recorded trajectories (PSNR, SSIM, "
-        "anchor-hole PSNR/SSIM, student-teacher gap, warping error).")
-    p.add_argument("--bundle", type=Path, default=None,
-                   help="frame-model bundle directory (default: $WORLDBRIDGE_FRAME_MODEL or "
-                        "the starter model in the package)")
-    p.add_argument("--teacher", type=Path, default=None,
-                   help="Stage II checkpoint (or output folder, for its final/) to evaluate "
-                        "as the teacher")
+        prog=prog, description="Evaluate the nearest and Telea fills, a frame-model bundle "
+        "(anchor-locked and not) and optionally its Stage II teacher on held-out recorded "
+        "trajectories, through the serving pipeline: pooled PSNR / SSIM per region "
+        "(covered, crack, disoccluded, outside), the hole gradient-energy ratio and the "
+        "warping error on hallucinated pixels.")
     p.add_argument("--data", type=Path, nargs="+", required=True,
                    help="held-out recorded dataset directories (with depth)")
-    p.add_argument("--clips", type=int, default=8, help="clips to evaluate (default 8)")
-    p.add_argument("--image-size", type=int, default=None,
-                   help="evaluation resolution, pixels (default: the model's)")
-    p.add_argument("--teacher-steps", type=int, default=20, help="teacher DDIM steps (default 20)")
-    p.add_argument("--frame-stride", type=int, default=1, help="frame stride inside a clip")
+    p.add_argument("--bundle", type=Path, default=None,
+                   help="frame-model bundle (default: $WORLDBRIDGE_FRAME_MODEL or the starter "
+                        "model)")
+    p.add_argument("--protocol", choices=PROTOCOLS, default="extrapolation")
+    p.add_argument("--references", type=int, nargs="+", default=[1, 2],
+                   help="reference-view counts (extrapolation; default 1 2)")
+    p.add_argument("--distances", type=int, nargs="+", default=list(DEFAULT_DISTANCES),
+                   help="target distances in frames (extrapolation; default 4 8 16)")
+    p.add_argument("--reference-gap", type=int, default=4,
+                   help="frames between the references of a case (default 4)")
+    p.add_argument("--cases-per-recording", type=int, default=2,
+                   help="reference positions per recording (default 2)")
+    p.add_argument("--teacher", type=Path, default=None,
+                   help="Stage II checkpoint (or output folder) for the teacher rows")
+    p.add_argument("--teacher-steps", type=int, nargs="+", default=[2, 20],
+                   help="DDIM steps of the teacher rows (default 2 20)")
     p.add_argument("--seed", type=int, default=0, help="session seed of the noise (default 0)")
-    p.add_argument("--out", type=Path, default=None, help="write the report as JSON here")
-    p.add_argument("--markdown", type=Path, default=None,
-                   help="write the Markdown table here (it is always printed)")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: CUDA if "
                                                    "available)")
+    p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto")
+    p.add_argument("--out", type=Path, default=None, help="write the report as JSON here")
+    p.add_argument("--markdown", type=Path, default=None,
+                   help="write the Markdown tables here (they are always printed)")
     return p
 
 
 def eval_main(argv: Sequence[str] | None = None) -> int:
     """``worldbridge eval``: run :func:`evaluate` and write its report.
-
-    Prints the Markdown table; ``--out`` writes the JSON report, ``--markdown`` the table.
-
-    Args:
-        argv: arguments after ``eval`` (None: ``sys.argv[1:]``).
 
     Returns:
         0 on success; 2 on a usage, checkpoint or dataset error (message on stderr).
@@ -637,9 +547,13 @@ def eval_main(argv: Sequence[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     try:
-        report = evaluate(args.bundle, args.data, image_size=args.image_size, clips=args.clips,
+        report = evaluate(args.bundle, args.data, protocol=args.protocol,
+                          references=args.references, distances=args.distances,
+                          reference_gap=args.reference_gap,
+                          cases_per_recording=args.cases_per_recording,
                           teacher_dir=args.teacher, teacher_steps=args.teacher_steps,
-                          seed=args.seed, device=args.device, frame_stride=args.frame_stride)
+                          seed=args.seed, device=args.device, precision=args.precision,
+                          progress=lambda line: print(line, file=sys.stderr, flush=True))
     except (ValueError, DatasetError, FileNotFoundError) as e:
         print(f"worldbridge eval: {e}", file=sys.stderr)
         return 2

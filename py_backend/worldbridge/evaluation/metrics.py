@@ -6,6 +6,9 @@
   IEEE TIP 13(4), 2004: 11 x 11 Gaussian window (sigma 1.5), ``K1 = 0.01``,
   ``K2 = 0.03``, statistics over the window positions that lie fully inside the image (the
   paper's reference code filters with ``'valid'``), one map per colour channel, averaged.
+* :func:`border_ssim_map`: the same SSIM at every pixel, with windows truncated at the
+  image border and their Gaussian weights renormalised, so border pixels are scored too.
+* :func:`gradient_energy`: sum of squared forward differences inside a region (texture).
 * :func:`warp_error`: temporal stability of two consecutive frames: the colour difference
   between the current frame and the previous frame warped into it with ground-truth depth
   and poses, over pixels visible in both (the warping error of Lai et al., "Learning Blind
@@ -20,6 +23,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -27,7 +32,9 @@ __all__ = [
     "SSIM_SIGMA",
     "SSIM_WINDOW",
     "WarpError",
+    "border_ssim_map",
     "gaussian_window",
+    "gradient_energy",
     "psnr",
     "ssim",
     "ssim_map",
@@ -168,12 +175,138 @@ def ssim_map(a: torch.Tensor, b: torch.Tensor, data_range: float = 1.0,
     x = a.reshape(n * c, 1, h, w)
     y = b.reshape(n * c, 1, h, w)
     stats = _filter(torch.cat([x, y, x * x, y * y, x * y]), g)
+    s = _ssim_from_moments(stats, data_range, k1, k2)
+    return s.reshape(n, c, *s.shape[-2:]).mean(dim=1, keepdim=True)
+
+
+def _ssim_from_moments(stats: torch.Tensor, data_range: float, k1: float, k2: float
+                       ) -> torch.Tensor:
+    """SSIM (Wang et al. 2004, eq. 13) from the stacked local moments ``E[x], E[y], E[x^2],
+    E[y^2], E[xy]`` (``[5 N, 1, h, w]``, concatenated in that order) -> ``[N, 1, h, w]``."""
     mu_x, mu_y, xx, yy, xy = stats.chunk(5)
     mu_xx, mu_yy, mu_xy = mu_x * mu_x, mu_y * mu_y, mu_x * mu_y
     var_x, var_y, cov = xx - mu_xx, yy - mu_yy, xy - mu_xy
     c1, c2 = (k1 * data_range) ** 2, (k2 * data_range) ** 2
-    s = ((2 * mu_xy + c1) * (2 * cov + c2)) / ((mu_xx + mu_yy + c1) * (var_x + var_y + c2))
-    return s.reshape(n, c, *s.shape[-2:]).mean(dim=1, keepdim=True)
+    return ((2 * mu_xy + c1) * (2 * cov + c2)) / ((mu_xx + mu_yy + c1) * (var_x + var_y + c2))
+
+
+def _filter_same(x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+    """Separable zero-padded 'same' Gaussian filter of ``[N, 1, H, W]`` float64.
+
+    On the CPU, OpenCV's ``sepFilter2D`` (constant-zero border) is about 30 times faster
+    than a float64 ``conv2d``; elsewhere ``conv2d``. Both give the same sums up to rounding.
+    """
+    r = (g.numel() - 1) // 2
+    if x.device.type == "cpu":
+        k = g.numpy()
+        planes = x.detach().numpy()
+        out = np.empty_like(planes)
+        for i in range(planes.shape[0]):
+            out[i, 0] = cv2.sepFilter2D(planes[i, 0], -1, k, k, borderType=cv2.BORDER_CONSTANT)
+        return torch.from_numpy(out)
+    x = F.conv2d(x, g.view(1, 1, -1, 1), padding=(r, 0))
+    return F.conv2d(x, g.view(1, 1, 1, -1), padding=(0, r))
+
+
+def border_ssim_map(a: torch.Tensor, b: torch.Tensor, data_range: float = 1.0,
+                    window_size: int = SSIM_WINDOW, sigma: float = SSIM_SIGMA,
+                    k1: float = 0.01, k2: float = 0.03) -> torch.Tensor:
+    """The local SSIM index at *every* pixel (a same-size map), averaged over the channels.
+
+    :func:`ssim_map` evaluates only windows lying fully inside the image, so pixels within
+    ``r = (window_size - 1) / 2`` of the border have no value, and a hole at the image
+    border (typical of regions outside the reference views) is never scored. Here every
+    pixel gets the window centred on it, truncated to the image: the Gaussian weights of
+    the in-image part are renormalised to sum to 1 (normalised convolution: zero-padded
+    filtering of the moments divided by the zero-padded filtering of ones), and the local
+    means, variances and covariance are the weighted moments under those weights. Nothing
+    is invented outside the image (no reflected or replicated pixels, which would count
+    border pixels twice); a border pixel's statistics come from fewer, closer pixels.
+    Where the window is fully inside, the value equals :func:`ssim_map`'s exactly, so
+    ``border_ssim_map(a, b)[..., r:H - r, r:W - r] == ssim_map(a, b)`` up to rounding.
+    The SSIM formula and constants are those of :func:`ssim_map` (Wang et al. 2004, eq. 13).
+
+    Args:
+        a, b: ``[B, C, H, W]`` floating images in ``[0, data_range]``, any ``H, W >= 1``.
+        data_range: L, the peak value (1.0 for images in [0, 1]).
+        window_size: side of the Gaussian window (odd), pixels.
+        sigma: its standard deviation, pixels.
+        k1, k2: the stabilising constants.
+
+    Returns:
+        ``[B, 1, H, W]`` float64 SSIM map on ``a``'s device; pixel ``(i, j)`` scores the
+        window centred on image pixel ``(i, j)``.
+
+    Raises:
+        ValueError: bad images (see :func:`psnr`), ``data_range <= 0`` or bad window
+            parameters.
+    """
+    a, b = _check_images(a, b)
+    if not data_range > 0:
+        raise ValueError(f"data_range must be > 0, got {data_range!r}")
+    n, c, h, w = a.shape
+    g = gaussian_window(window_size, sigma, dtype=torch.float64, device=a.device)
+    r = (window_size - 1) // 2
+    x = a.detach().reshape(n * c, 1, h, w)
+    y = b.detach().reshape(n * c, 1, h, w)
+    num = _filter_same(torch.cat([x, y, x * x, y * y, x * y]), g)
+    # The weight of the in-image part of each window is separable: rows times columns.
+    ones_h = torch.ones(1, 1, h, 1, dtype=torch.float64, device=a.device)
+    ones_w = torch.ones(1, 1, 1, w, dtype=torch.float64, device=a.device)
+    wh = F.conv2d(ones_h, g.view(1, 1, -1, 1), padding=(r, 0))  # [1, 1, H, 1]
+    ww = F.conv2d(ones_w, g.view(1, 1, 1, -1), padding=(0, r))  # [1, 1, 1, W]
+    s = _ssim_from_moments(num / (wh * ww), data_range, k1, k2)
+    return s.reshape(n, c, h, w).mean(dim=1, keepdim=True)
+
+
+def gradient_energy(x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Sum of squared image-gradient magnitudes over a region (a texture / sharpness measure).
+
+    Gradients are forward differences per channel, ``dx = x[:, :, i, j + 1] - x[:, :, i, j]``
+    and ``dy = x[:, :, i + 1, j] - x[:, :, i, j]``, and a difference counts only when *both*
+    of its pixels are in the mask (and in the image). The result is the sum of ``dx^2`` and
+    ``dy^2`` over the counted differences and all channels. The seam between the region and
+    its surroundings therefore never counts: a region filled with one flat colour scores
+    exactly 0, whatever surrounds it, so the ratio of a generated frame's energy to the
+    ground truth's over the same pixels (see
+    :class:`worldbridge.evaluation.pooling.RegionAccumulator`) is a smear detector: about 1
+    for a fill as textured as the engine's frame, near 0 for a blur, above 1 for noise.
+
+    Args:
+        x: ``[B, C, H, W]`` floating images (any scale; [0, 1] in this package).
+        mask: optional ``[B, 1, H, W]`` (or ``[B, H, W]``) bool or {0, 1} tensor; None = the
+            whole image.
+
+    Returns:
+        ``[B]`` float64 energies in (units of ``x``) squared.
+
+    Raises:
+        ValueError: a non-floating or non-4D image, or a mask of another size.
+        TypeError: a mask that is not a tensor.
+    """
+    if not isinstance(x, torch.Tensor) or x.ndim != 4 or not x.is_floating_point():
+        got = f"{tuple(x.shape)} {x.dtype}" if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(f"x must be a [B, C, H, W] floating tensor, got {got}")
+    x = x.to(torch.float64)
+    return _masked_gradient_energy(*_gradient_terms(x), _check_mask(mask, x))
+
+
+def _gradient_terms(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Squared forward differences summed over channels: ``[B, 1, H, W - 1]`` (along
+    x) and ``[B, 1, H - 1, W]`` (along y), for a ``[B, C, H, W]`` float64 image."""
+    dx = (x[..., :, 1:] - x[..., :, :-1]).square().sum(dim=1, keepdim=True)
+    dy = (x[..., 1:, :] - x[..., :-1, :]).square().sum(dim=1, keepdim=True)
+    return dx, dy
+
+
+def _masked_gradient_energy(dx: torch.Tensor, dy: torch.Tensor, m: torch.Tensor | None
+                            ) -> torch.Tensor:
+    """``[B]`` sum of the differences whose two pixels are both in the ``[B, 1, H, W]`` bool
+    mask ``m`` (all of them for None)."""
+    if m is not None:
+        dx = dx * (m[..., :, 1:] & m[..., :, :-1])
+        dy = dy * (m[..., 1:, :] & m[..., :-1, :])
+    return dx.sum(dim=(1, 2, 3)) + dy.sum(dim=(1, 2, 3))
 
 
 def ssim(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor | None = None,
@@ -245,12 +378,18 @@ class WarpError:
         mask: ``[B, 1, H, W]`` bool: the used pixels of the current frame.
         warped: ``[B, C, H, W]`` float64: the previous frame resampled at the current
             frame's pixels (meaningful where ``mask``).
+        abs_sum: ``[B]`` float64 sum of the absolute differences over the used pixels and
+            all channels, ``[0, 255]`` units, for pooling over frames:
+            ``error == abs_sum / (count * C)``.
+        count: ``[B]`` int64 number of used pixels.
     """
 
     error: torch.Tensor
     fraction: torch.Tensor
     mask: torch.Tensor
     warped: torch.Tensor
+    abs_sum: torch.Tensor
+    count: torch.Tensor
 
 
 def _check_poses(name: str, t: torch.Tensor, shape: tuple[int, ...], device) -> torch.Tensor:
@@ -266,7 +405,7 @@ def _check_poses(name: str, t: torch.Tensor, shape: tuple[int, ...], device) -> 
 def warp_error(prev_rgb: torch.Tensor, cur_rgb: torch.Tensor, cur_depth: torch.Tensor,
                cur_c2w: torch.Tensor, prev_c2w: torch.Tensor, K: torch.Tensor,
                prev_depth: torch.Tensor, prev_K: torch.Tensor | None = None,
-               depth_tolerance: float = 0.05) -> WarpError:
+               depth_tolerance: float = 0.05, mask: torch.Tensor | None = None) -> WarpError:
     """Warping error between consecutive frames with ground-truth depth and poses.
 
     Every current pixel ``(row, col)`` with valid depth ``z`` is lifted at its centre,
@@ -278,7 +417,9 @@ def warp_error(prev_rgb: torch.Tensor, cur_rgb: torch.Tensor, cur_depth: torch.T
     sampled bilinearly at ``(u, v)`` and compared with the current frame; the error is the
     mean absolute difference over the used pixels and all channels, times 255 (Lai et al.
     2018's warping error with geometry in place of optical flow). A perfectly stable
-    renderer of a Lambertian scene scores 0 up to resampling.
+    renderer of a Lambertian scene scores 0 up to resampling. With ``mask``, only current
+    pixels inside it are used (e.g. the pixels a model had to invent), so the stability of
+    one region is measured; ``fraction`` is still relative to all pixels.
 
     Args:
         prev_rgb, cur_rgb: ``[B, C, H, W]`` floating images in ``[0, 1]``.
@@ -290,13 +431,16 @@ def warp_error(prev_rgb: torch.Tensor, cur_rgb: torch.Tensor, cur_depth: torch.T
             ``W x H`` image (pixel ``(row, col)`` covers ``[col, col + 1) x [row, row + 1)``).
         prev_K: intrinsics of the previous frame (default ``K``).
         depth_tolerance: largest ``|z' - depth_prev| / depth_prev`` still counted as visible.
+        mask: optional ``[B, 1, H, W]`` (or ``[B, H, W]``) bool or {0, 1} tensor over the
+            *current* frame's pixels; only nonzero pixels can be used. None = all pixels.
 
     Returns:
-        A :class:`WarpError` (``error`` and ``fraction`` per image).
+        A :class:`WarpError` (``error``, ``fraction``, ``abs_sum`` and ``count`` per image).
 
     Raises:
-        ValueError: shapes that do not fit, non-finite poses or intrinsics, or a negative
-            ``depth_tolerance``.
+        ValueError: shapes that do not fit, non-finite poses or intrinsics, a negative
+            ``depth_tolerance``, or a mask of another size.
+        TypeError: a mask that is not a tensor.
     """
     prev, cur = _check_images(prev_rgb, cur_rgb)
     b, _, h, w = cur.shape
@@ -316,6 +460,7 @@ def warp_error(prev_rgb: torch.Tensor, cur_rgb: torch.Tensor, cur_depth: torch.T
     z_cur, z_prev_map = depths
     c2w_cur = _check_poses("cur_c2w", cur_c2w, (b, 4, 4), dev)
     c2w_prev = _check_poses("prev_c2w", prev_c2w, (b, 4, 4), dev)
+    region = _check_mask(mask, cur)
     k_cur = torch.as_tensor(K)
     k_cur = _check_poses("K", k_cur.expand(b, 3, 3) if k_cur.ndim == 2 else k_cur, (b, 3, 3), dev)
     k_prev = k_cur if prev_K is None else torch.as_tensor(prev_K)
@@ -341,6 +486,8 @@ def warp_error(prev_rgb: torch.Tensor, cur_rgb: torch.Tensor, cur_depth: torch.T
     row_i = v.floor().clamp(0, h - 1).long()
     d_prev = z_prev_map.reshape(b, h * w).gather(1, row_i * w + col_i)
     valid &= (d_prev > 0) & ((zp - d_prev).abs() <= depth_tolerance * d_prev)
+    if region is not None:
+        valid &= region.reshape(b, h * w)
 
     # grid_sample with align_corners=False: -1 / +1 are the outer edges of the image, so
     # the continuous coordinate u maps to 2 u / W - 1.
@@ -351,6 +498,8 @@ def warp_error(prev_rgb: torch.Tensor, cur_rgb: torch.Tensor, cur_depth: torch.T
     mf = mask.to(torch.float64)
     n = mf.sum(dim=(1, 2, 3))
     diff = (warped - cur).abs() * mf
-    err = diff.sum(dim=(1, 2, 3)) / (n * cur.shape[1]) * 255.0
-    return WarpError(error=err, fraction=n / (h * w), mask=mask, warped=warped)
+    abs_sum = diff.sum(dim=(1, 2, 3)) * 255.0
+    err = abs_sum / (n * cur.shape[1])
+    return WarpError(error=err, fraction=n / (h * w), mask=mask, warped=warped,
+                     abs_sum=abs_sum, count=mask.sum(dim=(1, 2, 3)))
 

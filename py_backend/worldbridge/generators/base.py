@@ -8,12 +8,13 @@ the neural frame model plugs into the same slot.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from worldbridge.geometry import Intrinsics
+from worldbridge.geometry.views import Camera, ReferenceView
 
 __all__ = ["GenerationContext", "FrameGenerator", "pose_seed"]
 
@@ -26,22 +27,17 @@ class GenerationContext:
         anchor_rgb: ``[H, W, 3]`` uint8 point-cloud render at the target pose (0 on holes).
         anchor_depth: ``[H, W]`` float32 planar z of the anchor render, metres (0 on holes).
         anchor_mask: ``[H, W]`` bool, True where an anchor point landed.
-        target_c2w: ``[4, 4]`` float64 target camera-to-world.
-        target_intrinsics: target camera (size ``W x H``).
-        reference_rgb: ``[h, w, 3]`` uint8 reference view (the session's first view).
-        reference_c2w: ``[4, 4]`` float64 reference camera-to-world.
-        reference_intrinsics: reference camera.
+        target: the target camera (OpenCV c2w, metres; intrinsics of size ``W x H``).
+        references: the session's reference views and keyframes, oldest first (the frame
+            model takes the nearest as its reference view).
         seed: per-frame noise seed (:func:`pose_seed`): same pose, same seed.
     """
 
     anchor_rgb: np.ndarray
     anchor_depth: np.ndarray
     anchor_mask: np.ndarray
-    target_c2w: np.ndarray
-    target_intrinsics: Intrinsics
-    reference_rgb: np.ndarray
-    reference_c2w: np.ndarray
-    reference_intrinsics: Intrinsics
+    target: Camera
+    references: Sequence[ReferenceView]
     seed: int
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from worldbridge.models.config import FrameModelConfig
+from worldbridge.models.config import LEGACY_CONDITIONING, FrameModelConfig
 from worldbridge.models.dit import FrameModel
 
 __all__ = [
@@ -33,7 +33,9 @@ __all__ = [
 
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""Format 2 added the conditioning fields of :class:`FrameModelConfig`; a format-1
+``config.json`` is read with :data:`~worldbridge.models.config.LEGACY_CONDITIONING`."""
 
 
 class CheckpointError(ValueError):
@@ -181,6 +183,15 @@ def load_frame_model(directory: str | os.PathLike[str], device: str | torch.devi
 
     directory = Path(directory)
     data = _read_config(directory)
+    version = data.get("_format_version", 1)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise CheckpointError(f"{str(directory / CONFIG_NAME)!r}: _format_version must be an "
+                              f"integer >= 1, got {version!r}")
+    if version > FORMAT_VERSION:
+        raise CheckpointError(f"{str(directory / CONFIG_NAME)!r} has format {version}, newer "
+                              f"than this worldbridge reads ({FORMAT_VERSION})")
+    if version < 2:
+        data = {**LEGACY_CONDITIONING, **data}
     try:
         config = FrameModelConfig.from_dict(data)
     except (TypeError, ValueError) as e:

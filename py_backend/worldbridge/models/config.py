@@ -13,11 +13,21 @@ import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-__all__ = ["FrameModelConfig"]
+__all__ = ["FrameModelConfig", "LEGACY_CONDITIONING", "POSE_NORMALIZATIONS"]
 
 _INT_FIELDS = ("latent_channels", "patch_size", "latent_size", "hidden_size", "depth",
                "num_heads", "image_size")
-_BOOL_FIELDS = ("use_prope", "reference_self_attention_only", "learn_sigma")
+_BOOL_FIELDS = ("use_prope", "reference_self_attention_only", "learn_sigma",
+                "anchor_mask_channel")
+
+POSE_NORMALIZATIONS = ("none", "reference_depth")
+"""Values of :attr:`FrameModelConfig.pose_normalization`."""
+
+LEGACY_CONDITIONING = {"anchor_mask_channel": False, "pose_normalization": "none",
+                       "anchor_hole_value": 0.0}
+"""Conditioning of checkpoints written before the conditioning fields existed (checkpoint
+format 1, e.g. the first starter model): no coverage-mask input, raw metric poses, mid-grey
+holes. :func:`~worldbridge.models.checkpoint.load_frame_model` fills them in for such files."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,24 @@ class FrameModelConfig:
             attend to all tokens.
         learn_sigma: also predict the variance (DiT/PixArt style); the output then has
             ``2 * latent_channels`` channels, epsilon first.
+
+    Conditioning (how the inputs are prepared; the inference pipeline and the trainer both
+    read these, so a model is always served the way it was trained):
+
+    Attributes:
+        anchor_mask_channel: the anchor's coverage (the fraction of each latent pixel that
+            anchor points cover, ``[B, 1, h, w]`` in [0, 1]) is an input: patch-embedded by
+            its own zero-initialised layer and added to the anchor tokens, so the model
+            knows which regions it must invent (the paper's anchor masking made explicit).
+        pose_normalization: ``"none"``: PRoPE sees world-to-camera translations in metres;
+            ``"reference_depth"``: translations are divided by the scene scale, the median
+            valid depth of the reference view (:func:`~worldbridge.models.conditioning.
+            depth_scale`), so a scene built 10x larger gives the same frames (the PRoPE
+            reference implementation normalises the scale of its cameras too; Li et al.
+            2025, section 4).
+        anchor_hole_value: value of uncovered anchor pixels in the model's [-1, 1] image
+            units (0.0: mid grey), applied by the one anchor builder
+            (:func:`~worldbridge.memory.anchors.anchor_model_image`).
     """
 
     latent_channels: int = 4
@@ -58,6 +86,9 @@ class FrameModelConfig:
     use_prope: bool = True
     reference_self_attention_only: bool = True
     learn_sigma: bool = False
+    anchor_mask_channel: bool = True
+    pose_normalization: str = "reference_depth"
+    anchor_hole_value: float = 0.0
 
     def __post_init__(self) -> None:
         for name in _INT_FIELDS:
@@ -73,6 +104,13 @@ class FrameModelConfig:
         r = self.mlp_ratio
         if isinstance(r, bool) or not isinstance(r, (int, float)) or not math.isfinite(r) or r <= 0:
             raise ValueError(f"FrameModelConfig.mlp_ratio must be a finite number > 0, got {r!r}")
+        if self.pose_normalization not in POSE_NORMALIZATIONS:
+            raise ValueError(f"FrameModelConfig.pose_normalization must be one of "
+                             f"{POSE_NORMALIZATIONS}, got {self.pose_normalization!r}")
+        h = self.anchor_hole_value
+        if isinstance(h, bool) or not isinstance(h, (int, float)) or not -1.0 <= h <= 1.0:
+            raise ValueError(f"FrameModelConfig.anchor_hole_value must be a number in [-1, 1], "
+                             f"got {h!r}")
         if int(self.hidden_size * r) < 1:
             raise ValueError(f"mlp_ratio {r} gives an empty MLP for hidden_size {self.hidden_size}")
         if self.latent_size % self.patch_size:

@@ -28,6 +28,7 @@ anchor tokens (a third fewer tokens and no reference-to-reference attention per 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -248,6 +249,9 @@ class FrameModel(nn.Module):
             the merged ``grid x 3 grid`` token grid, grouped by third (target tokens, then
             anchor, then reference; row-major inside each).
         null_anchor: ``[1, C, h, w]`` learned latent used where ``anchor_keep`` is False.
+        mask_embedder: with ``config.anchor_mask_channel``, the patch embedding (1 input
+            channel, zero-initialised) of the anchor's coverage, added to the anchor tokens;
+            else None.
     """
 
     def __init__(self, config: FrameModelConfig):
@@ -263,6 +267,8 @@ class FrameModel(nn.Module):
             [FrameBlock(d, config.num_heads, config.mlp_ratio) for _ in range(config.depth)])
         self.final_layer = FinalLayer(d, config.patch_size, config.out_channels)
         self.null_anchor = nn.Parameter(torch.zeros(1, c, config.latent_size, config.latent_size))
+        self.mask_embedder = PatchEmbed(1, d, config.patch_size) if config.anchor_mask_channel \
+            else None
         self.register_buffer("pos_embed", self.position_embedding(), persistent=False)
         self.initialize_weights()
 
@@ -293,6 +299,9 @@ class FrameModel(nn.Module):
         nn.init.normal_(self.t_block[1].weight, std=0.02)
         nn.init.zeros_(self.final_layer.linear.weight)
         nn.init.zeros_(self.final_layer.linear.bias)
+        if self.mask_embedder is not None:  # starts neutral: a model without it, fine-tuned
+            nn.init.zeros_(self.mask_embedder.proj.weight)
+            nn.init.zeros_(self.mask_embedder.proj.bias)
 
     # ------------------------------------------------------------------ helpers
     def _embed(self, latents: list[torch.Tensor], first_third: int) -> torch.Tensor:
@@ -447,34 +456,40 @@ class FrameModel(nn.Module):
                 reference: torch.Tensor | None, target_w2c: torch.Tensor, target_K: torch.Tensor,
                 reference_w2c: torch.Tensor | None, reference_K: torch.Tensor | None,
                 anchor_keep: torch.Tensor | None = None,
-                reference_cache: ReferenceCache | None = None) -> torch.Tensor:
+                reference_cache: ReferenceCache | None = None,
+                anchor_mask: torch.Tensor | None = None) -> torch.Tensor:
         """Predict the noise ``eps`` of the noisy target latent (InSpatio-WorldFM eq. 1).
 
         Target and anchor tokens use the target camera (the anchor is rendered at the target
-        pose); reference tokens use the reference camera.
+        pose); reference tokens use the reference camera. Camera translations are in the
+        units :attr:`FrameModelConfig.pose_normalization` prescribes (the caller normalises,
+        :func:`~worldbridge.models.conditioning.normalize_cameras`).
 
         Args:
             x_t: ``[B, C, h, w]`` float noisy target latent.
             timestep: ``[B]`` (or a scalar) float or integer timesteps in ``[0, 1000)``.
             anchor: ``[B, C, h, w]`` latent of the point-cloud render at the target pose.
             reference: ``[B, C, h, w]`` reference latent (ignored, may be None, with a cache).
-            target_w2c: ``[B, 4, 4]`` OpenCV world-to-camera of the target view, metres.
+            target_w2c: ``[B, 4, 4]`` OpenCV world-to-camera of the target view.
             target_K: ``[B, 3, 3]`` target intrinsics in pixels of an ``image_size`` image.
             reference_w2c, reference_K: the same for the reference view (ignored with a cache).
             anchor_keep: ``[B]`` bool; False rows replace the anchor by the learned
-                :attr:`null_anchor` (progressive condition injection, random anchor masking).
-                None keeps all anchors.
+                :attr:`null_anchor` and its coverage by 0 (progressive condition injection,
+                random anchor masking). None keeps all anchors.
             reference_cache: from :meth:`compute_reference_cache` at the same timestep(s),
                 batch ``B`` or 1; skips all reference-token computation and gives the same
                 output as the uncached call.
+            anchor_mask: ``[B, 1, h, w]`` float coverage of the anchor in [0, 1] at latent
+                resolution; required with ``config.anchor_mask_channel``, refused without.
 
         Returns:
             ``[B, C, h, w]`` epsilon prediction for the target only (``[B, 2C, h, w]``,
             epsilon first, with ``learn_sigma``), dtype of the parameters (or autocast).
 
         Raises:
-            ValueError: bad shapes/dtypes, a cache with another batch, depth, timestep or
-                token count, or a cache when ``reference_self_attention_only`` is off.
+            ValueError: bad shapes/dtypes, a missing or unexpected ``anchor_mask``, a cache
+                with another batch, depth, timestep or token count, or a cache when
+                ``reference_self_attention_only`` is off.
         """
         cfg = self.config
         b = self._check_latent("x_t", x_t, None)
@@ -488,6 +503,7 @@ class FrameModel(nn.Module):
             self._check_camera("reference_K", reference_K, (b, 3, 3))
         else:
             self._check_cache(reference_cache, timestep, b)
+        self._check_anchor_mask(anchor_mask, b)
         if anchor_keep is None:
             anchor_keep = torch.ones(b, dtype=torch.bool, device=anchor.device)
         elif (not isinstance(anchor_keep, torch.Tensor) or anchor_keep.dtype != torch.bool
@@ -495,20 +511,14 @@ class FrameModel(nn.Module):
             got = (f"{tuple(anchor_keep.shape)} {anchor_keep.dtype}"
                    if isinstance(anchor_keep, torch.Tensor) else type(anchor_keep).__name__)
             raise ValueError(f"anchor_keep must be a [B] = [{b}] bool tensor, got {got}")
-        # Always through torch.where so null_anchor is in the graph (DDP needs every
-        # parameter to take part in each step).
-        anchor = torch.where(anchor_keep.to(anchor.device)[:, None, None, None], anchor,
-                             self.null_anchor.to(anchor.dtype))
-
+        if reference_cache is not None:
+            return self.denoise_cached(x_t, timestep, anchor, anchor_mask, target_w2c, target_K,
+                                       reference_cache.keys, reference_cache.values, anchor_keep)
         t_emb, t_mod = self._timestep(timestep, x_t.device)
         n = cfg.tokens_per_image
-        x_main = self._embed([x_t, anchor], 0)  # [B, 2N, D]: target, anchor
+        x_main = self._main_tokens(x_t, anchor, anchor_mask, anchor_keep)
         tw, tk = target_w2c[:, None], target_K[:, None]
-        if reference_cache is not None:
-            cam_main = self._cameras(torch.cat([tw, tw], 1), torch.cat([tk, tk], 1))
-            for block, k_ref, v_ref in zip(self.blocks, reference_cache.keys, reference_cache.values):
-                x_main = self._main_step(block, x_main, block.modulation(t_mod), cam_main, k_ref, v_ref)
-        elif cfg.reference_self_attention_only:
+        if cfg.reference_self_attention_only:
             cam_main = self._cameras(torch.cat([tw, tw], 1), torch.cat([tk, tk], 1))
             cam_ref = self._cameras(reference_w2c[:, None], reference_K[:, None])
             x_ref = self._embed([reference], 2)
@@ -525,6 +535,71 @@ class FrameModel(nn.Module):
                 x = self._joint_step(block, x, block.modulation(t_mod), cam_all)
             x_main = x[:, :2 * n]
         return self._unpatchify(self.final_layer(x_main[:, :n], t_emb))
+
+    def _main_tokens(self, x_t: torch.Tensor, anchor: torch.Tensor, anchor_mask: torch.Tensor | None,
+                     anchor_keep: torch.Tensor) -> torch.Tensor:
+        """Target and anchor tokens ``[B, 2N, D]``: null anchors where not kept, coverage added."""
+        n = self.config.tokens_per_image
+        keep = anchor_keep.to(anchor.device)[:, None, None, None]
+        # Always through torch.where so null_anchor is in the graph (DDP needs every
+        # parameter to take part in each step).
+        anchor = torch.where(keep, anchor, self.null_anchor.to(anchor.dtype))
+        x_main = self._embed([x_t, anchor], 0)  # [B, 2N, D]: target, anchor
+        if self.mask_embedder is not None:
+            mask = torch.where(keep, anchor_mask, torch.zeros_like(anchor_mask))
+            m = self.mask_embedder(mask.to(self.mask_embedder.proj.weight.dtype))  # [B, D, g, g]
+            m = m.flatten(2).transpose(1, 2)  # [B, N, D], row-major like the anchor third
+            x_main = torch.cat([x_main[:, :n], x_main[:, n:] + m.to(x_main.dtype)], dim=1)
+        return x_main
+
+    def denoise_cached(self, x_t: torch.Tensor, timestep: torch.Tensor, anchor: torch.Tensor,
+                       anchor_mask: torch.Tensor | None, target_w2c: torch.Tensor,
+                       target_K: torch.Tensor, reference_keys: Sequence[torch.Tensor],
+                       reference_values: Sequence[torch.Tensor],
+                       anchor_keep: torch.Tensor | None = None) -> torch.Tensor:
+        """:meth:`forward` with a reference cache, without input validation or host syncs.
+
+        The serving hot path: safe to trace (ONNX export) and to capture in a CUDA graph,
+        because nothing here reads a tensor's value on the host. Callers must pass what
+        :meth:`forward` would accept (same shapes; keys/values from
+        :meth:`compute_reference_cache` at ``timestep``).
+
+        Args:
+            x_t, anchor: ``[B, C, h, w]`` latents; anchor_mask ``[B, 1, h, w]`` or None
+                (as the config requires).
+            timestep: ``[B]`` timesteps.
+            target_w2c ``[B, 4, 4]``, target_K ``[B, 3, 3]``: the target camera.
+            reference_keys, reference_values: per layer ``[1 or B, heads, N, head_dim]``.
+            anchor_keep: ``[B]`` bool or None (all kept).
+
+        Returns:
+            ``[B, C, h, w]`` epsilon (``[B, 2C, h, w]`` with ``learn_sigma``).
+        """
+        b = x_t.shape[0]
+        if anchor_keep is None:
+            anchor_keep = torch.ones(b, dtype=torch.bool, device=anchor.device)
+        t_emb, t_mod = self._timestep(timestep, x_t.device)
+        x_main = self._main_tokens(x_t, anchor, anchor_mask, anchor_keep)
+        tw, tk = target_w2c[:, None], target_K[:, None]
+        cam_main = self._cameras(torch.cat([tw, tw], 1), torch.cat([tk, tk], 1))
+        for block, k_ref, v_ref in zip(self.blocks, reference_keys, reference_values):
+            x_main = self._main_step(block, x_main, block.modulation(t_mod), cam_main, k_ref, v_ref)
+        return self._unpatchify(self.final_layer(x_main[:, :self.config.tokens_per_image], t_emb))
+
+    def _check_anchor_mask(self, anchor_mask: torch.Tensor | None, b: int) -> None:
+        cfg = self.config
+        if not cfg.anchor_mask_channel:
+            if anchor_mask is not None:
+                raise ValueError("this model has no anchor-mask input (anchor_mask_channel="
+                                 "False); pass anchor_mask=None")
+            return
+        want = (b, 1, cfg.latent_size, cfg.latent_size)
+        if (not isinstance(anchor_mask, torch.Tensor) or tuple(anchor_mask.shape) != want
+                or not anchor_mask.is_floating_point()):
+            got = (f"{tuple(anchor_mask.shape)} {anchor_mask.dtype}"
+                   if isinstance(anchor_mask, torch.Tensor) else type(anchor_mask).__name__)
+            raise ValueError(f"anchor_mask must be a float tensor {list(want)} (coverage in "
+                             f"[0, 1]; the model has anchor_mask_channel=True), got {got}")
 
     def _check_cache(self, cache: ReferenceCache, timestep: torch.Tensor, b: int) -> None:
         cfg = self.config

@@ -4,10 +4,12 @@ Four graphs are written, all float32 with static shapes (TensorRT and ONNX Runti
 their memory once):
 
 ``denoiser.onnx``
-    One *cached* denoiser step, :meth:`FrameModel.forward` with a ``reference_cache``: the
-    target and anchor tokens attend to themselves and to the reference view's per-layer keys
-    and values, which come in as two stacked tensors. Inputs ``x_t [B, C, h, w]``,
-    ``timestep [B]`` float32, ``anchor [B, C, h, w]``, ``target_w2c [B, 4, 4]``,
+    One *cached* denoiser step, :meth:`FrameModel.denoise_cached`: the target and anchor
+    tokens attend to themselves and to the reference view's per-layer keys and values,
+    which come in as two stacked tensors. Inputs ``x_t [B, C, h, w]``, ``timestep [B]``
+    float32, ``anchor [B, C, h, w]``, ``anchor_mask [B, 1, h, w]`` (only for models with
+    ``anchor_mask_channel``), ``target_w2c [B, 4, 4]`` (normalised as the model's
+    ``pose_normalization`` prescribes; the pipeline does it before the call),
     ``target_K [B, 3, 3]``, ``reference_keys`` / ``reference_values``
     ``[depth, 1, heads, N, head_dim]``; output ``eps [B, C, h, w]`` (the epsilon channels
     only, also for ``learn_sigma`` models).
@@ -24,11 +26,10 @@ their memory once):
 dtypes), the sampler timesteps, the schedule config, the image and latent sizes, the model
 config and the export's own parity check against PyTorch.
 
-The graphs are traced with the TorchScript exporter (``torch.onnx.export(dynamo=False)``).
-The dynamo exporter was tried and rejected: it refuses the data-dependent check in
-:meth:`FrameModel.forward` that a cache's timestep equals the call's, which tracing
-evaluates once on the example inputs (they agree by construction), and it needs the
-``onnxscript`` package. PRoPE's projective products trace to ``Einsum``; its RoPE tables and
+The graphs are traced with the TorchScript exporter (``torch.onnx.export(dynamo=False)``);
+the dynamo exporter needs the ``onnxscript`` package. The denoiser graph traces
+:meth:`FrameModel.denoise_cached`, the check-free hot path (no host reads of tensor
+values), so nothing data-dependent is frozen into the graph. PRoPE's projective products trace to ``Einsum``; its RoPE tables and
 the sin-cos position embeddings are constants in the graph.
 
 Sources: InSpatio-WorldFM (seeds/001) section 2.5 (the 2-step distilled sampler these graphs
@@ -51,7 +52,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from worldbridge.models.dit import FrameModel, ReferenceCache
+from worldbridge.models.config import LEGACY_CONDITIONING
+from worldbridge.models.dit import FrameModel
 
 __all__ = [
     "DECODER_FILE",
@@ -76,7 +78,10 @@ MANIFEST_FILE = "onnx_manifest.json"
 MANIFEST_FORMAT = "worldbridge-frame-model-onnx"
 """The manifest's ``format`` field (with ``format_version`` 1)."""
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""Format 2 records the model's conditioning in ``model_config`` and may add the
+``anchor_mask`` input; format-1 manifests are read with the legacy conditioning
+(:data:`~worldbridge.models.config.LEGACY_CONDITIONING`)."""
 
 DENOISER_FILE = "denoiser.onnx"
 REFERENCE_CACHE_FILE = "reference_cache.onnx"
@@ -95,8 +100,8 @@ class OnnxExportError(RuntimeError):
 class DenoiserStep(nn.Module):
     """One cached denoiser call, as exported to ``denoiser.onnx``.
 
-    Wraps :meth:`FrameModel.forward` with a :class:`ReferenceCache` built from the stacked
-    keys and values, so the graph holds only the target and anchor tokens' computation.
+    Wraps :meth:`FrameModel.denoise_cached` with the stacked reference keys and values, so
+    the graph holds only the target and anchor tokens' computation.
 
     Args:
         model: the frame model; needs ``reference_self_attention_only``.
@@ -113,26 +118,29 @@ class DenoiserStep(nn.Module):
         self.model = model
 
     def forward(self, x_t: torch.Tensor, timestep: torch.Tensor, anchor: torch.Tensor,
-                target_w2c: torch.Tensor, target_K: torch.Tensor,
-                reference_keys: torch.Tensor, reference_values: torch.Tensor) -> torch.Tensor:
+                *rest: torch.Tensor) -> torch.Tensor:
         """Predict epsilon.
 
         Args:
             x_t: ``[B, C, h, w]`` float32 noisy target latent.
             timestep: ``[B]`` float32 timesteps in ``[0, 1000)`` (the cache's timestep).
             anchor: ``[B, C, h, w]`` float32 anchor latent.
-            target_w2c: ``[B, 4, 4]`` float32 OpenCV world-to-camera, metres.
-            target_K: ``[B, 3, 3]`` float32 intrinsics, pixels of an ``image_size`` image.
-            reference_keys, reference_values: ``[depth, 1, heads, N, head_dim]`` float32,
-                from :class:`ReferenceCacheGraph` at the same timestep.
+            rest: ``anchor_mask [B, 1, h, w]`` first for models with ``anchor_mask_channel``,
+                then the following.
+                ``target_w2c [B, 4, 4]`` float32 OpenCV world-to-camera (normalised as
+                the config's ``pose_normalization`` prescribes), ``target_K [B, 3, 3]``
+                float32 intrinsics in pixels of an ``image_size`` image, and
+                ``reference_keys``, ``reference_values`` ``[depth, 1, heads, N, head_dim]``
+                float32 from :class:`ReferenceCacheGraph` at the same timestep.
 
         Returns:
             ``[B, C, h, w]`` float32 epsilon (the first C channels with ``learn_sigma``).
         """
-        cache = ReferenceCache(tuple(reference_keys.unbind(0)), tuple(reference_values.unbind(0)),
-                               timestep)
-        eps = self.model(x_t, timestep, anchor, None, target_w2c, target_K, None, None,
-                         reference_cache=cache)
+        mask = rest[0] if self.model.config.anchor_mask_channel else None
+        target_w2c, target_K, reference_keys, reference_values = rest[-4:]
+        eps = self.model.denoise_cached(x_t, timestep, anchor, mask, target_w2c, target_K,
+                                        tuple(reference_keys.unbind(0)),
+                                        tuple(reference_values.unbind(0)))
         return eps[:, :self.model.config.latent_channels]
 
 
@@ -278,6 +286,8 @@ def load_manifest(export_dir: str | os.PathLike) -> dict[str, Any]:
     for key, graph in manifest.get("graphs", {}).items():
         if not (d / graph["file"]).is_file():
             raise FileNotFoundError(f"{path} names {graph['file']!r} ({key}), which is missing")
+    if int(manifest.get("format_version", 0)) < 2 and isinstance(manifest.get("model_config"), dict):
+        manifest["model_config"] = {**LEGACY_CONDITIONING, **manifest["model_config"]}
     return manifest
 
 
@@ -355,6 +365,9 @@ def export_onnx(bundle_dir_or_bundle: Any, out_dir: str | os.PathLike, opset: in
     gen = torch.Generator().manual_seed(0)
     x_t = torch.randn(batch, c, h, h, generator=gen)
     anchor = torch.randn(batch, c, h, h, generator=gen)
+    anchor_mask = (torch.rand(batch, 1, h, h, generator=gen) > 0.3).float()
+    mask_in = (anchor_mask,) if cfg.anchor_mask_channel else ()
+    mask_name = ["anchor_mask"] if cfg.anchor_mask_channel else []
     reference = torch.randn(1, c, h, h, generator=gen)
     timestep = torch.full((batch,), 999.0)
     t_ref = timestep[:1].clone()
@@ -366,15 +379,15 @@ def export_onnx(bundle_dir_or_bundle: Any, out_dir: str | os.PathLike, opset: in
     encoder, decoder = EncoderGraph(autoencoder), DecoderGraph(autoencoder)
     with torch.no_grad():
         keys, values = ref_graph(reference, reference_w2c, reference_K, t_ref)
-        eps = denoiser(x_t, timestep, anchor, target_w2c, target_K, keys, values)
+        eps = denoiser(x_t, timestep, anchor, *mask_in, target_w2c, target_K, keys, values)
         latents = encoder(images)
         decoded = decoder(latents)
 
     graphs: dict[str, dict[str, Any]] = {}
     plan = [
         ("denoiser", DENOISER_FILE, denoiser,
-         (x_t, timestep, anchor, target_w2c, target_K, keys, values),
-         ["x_t", "timestep", "anchor", "target_w2c", "target_K", "reference_keys",
+         (x_t, timestep, anchor, *mask_in, target_w2c, target_K, keys, values),
+         ["x_t", "timestep", "anchor", *mask_name, "target_w2c", "target_K", "reference_keys",
           "reference_values"], ["eps"], (eps,)),
         ("reference_cache", REFERENCE_CACHE_FILE, ref_graph,
          (reference, reference_w2c, reference_K, t_ref),

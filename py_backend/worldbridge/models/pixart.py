@@ -20,7 +20,8 @@ the text path (T5 caption projection and cross-attention). Two key layouts are u
 PixArt predicts 8 channels (epsilon and the learned variance); with ``learn_sigma=False`` only
 the epsilon rows of the final projection are kept. The sin-cos position embedding has no
 weights: ours is recomputed over the merged width and equals PixArt-Sigma-512's on the target
-third. ``null_anchor`` is new and keeps its initial value.
+third. ``null_anchor`` and the anchor-mask embedding (``mask_embedder``, in configs with an
+anchor-mask input) are new and keep their initial values.
 """
 
 from __future__ import annotations
@@ -37,17 +38,27 @@ from worldbridge.models.checkpoint import CheckpointError
 from worldbridge.models.dit import FrameModel
 
 __all__ = [
+    "PIXART_DOWNSAMPLE",
+    "PIXART_LATENT_CHANNELS",
     "PixArtLoadReport",
+    "check_pixart_setup",
     "convert_pixart_state_dict",
     "load_pixart_sigma_weights",
     "read_pixart_state_dict",
 ]
 
+PIXART_LATENT_CHANNELS = 4
+"""Latent channels of the autoencoder PixArt-Sigma was trained on (the SDXL VAE)."""
+
+PIXART_DOWNSAMPLE = 8
+"""Spatial downsampling factor f of that autoencoder (an f8 VAE: 512 px -> 64 x 64 latents)."""
+
 _DIFFUSERS_FILE = "diffusion_pytorch_model.safetensors"
 _DIFFUSERS_INDEX = "diffusion_pytorch_model.safetensors.index.json"
 
-# Our parameters that PixArt does not have.
-_NEW_PARAMETERS = ("null_anchor",)
+# Our parameters that PixArt does not have (names or prefixes): the null anchor latent and
+# the anchor-mask patch embedding (zero-initialised, so it starts as a no-op).
+_NEW_PARAMETERS = ("null_anchor", "mask_embedder.")
 
 _TEXT = "text path (not used by the frame model)"
 _MICRO = "resolution / aspect-ratio micro-conditions (not used by the frame model)"
@@ -271,7 +282,8 @@ def load_pixart_sigma_weights(model: FrameModel, path: str | os.PathLike[str], *
         model: the frame model to initialise (its parameters are overwritten, cast to their
             dtype and device).
         path: see :func:`read_pixart_state_dict`.
-        strict: require every parameter except ``null_anchor`` to be provided.
+        strict: require every parameter except the new ones (``null_anchor``,
+            ``mask_embedder``) to be provided.
 
     Returns:
         A :class:`PixArtLoadReport` (call ``.summary()`` for a log line).
@@ -292,7 +304,7 @@ def load_pixart_sigma_weights(model: FrameModel, path: str | os.PathLike[str], *
                               f"{model.config.to_dict()}: " + "; ".join(mismatched[:20])
                               + (f" ... ({len(mismatched)} in all)" if len(mismatched) > 20 else ""))
     absent = sorted(set(ours) - set(state))
-    required = [k for k in absent if k not in _NEW_PARAMETERS]
+    required = [k for k in absent if not k.startswith(_NEW_PARAMETERS)]
     if strict and required:
         raise CheckpointError(f"PixArt weights {str(path)!r} lack parameters of this model: "
                               + ", ".join(required[:20])
@@ -302,3 +314,38 @@ def load_pixart_sigma_weights(model: FrameModel, path: str | os.PathLike[str], *
     report.loaded = sorted(state)
     report.not_initialised = absent
     return report
+
+
+def check_pixart_setup(config, autoencoder) -> None:
+    """Check that a model config and an autoencoder fit PixArt-Sigma's latent space.
+
+    PixArt-Sigma (Chen et al. 2024) was trained on the SDXL VAE's latents: 4 channels, f8.
+    Its weights only mean something on those latents, so a run initialised from them must
+    use such an autoencoder, and the model's latent grid must be the f8 latent of its
+    images (``latent_size * 8 == image_size``). Call it before reading the (large) weights.
+
+    Args:
+        config: the :class:`~worldbridge.models.config.FrameModelConfig` to initialise.
+        autoencoder: an :class:`~worldbridge.models.autoencoder.Autoencoder` (its
+            ``latent_channels`` and ``downsample`` are read).
+
+    Raises:
+        ValueError: listing every mismatch with the offending values.
+    """
+    c, f = PIXART_LATENT_CHANNELS, PIXART_DOWNSAMPLE
+    problems = []
+    if int(autoencoder.latent_channels) != c:
+        problems.append(f"the autoencoder has {autoencoder.latent_channels} latent channels, "
+                        f"PixArt-Sigma's has {c}")
+    if int(autoencoder.downsample) != f:
+        problems.append(f"the autoencoder downsamples by {autoencoder.downsample} (f{autoencoder.downsample}), "
+                        f"PixArt-Sigma's by {f} (f{f})")
+    if config.latent_channels != c:
+        problems.append(f"the model config has latent_channels={config.latent_channels}, PixArt-Sigma {c}")
+    if config.latent_size * f != config.image_size:
+        problems.append(f"the model config has latent_size={config.latent_size} and "
+                        f"image_size={config.image_size}, but an f{f} latent of {config.image_size}-pixel "
+                        f"images is {config.image_size / f:g} (latent_size * {f} must equal image_size)")
+    if problems:
+        raise ValueError("cannot start from PixArt-Sigma weights: " + "; ".join(problems)
+                         + " (PixArt-Sigma was trained on the 4-channel f8 SDXL VAE latent)")

@@ -18,6 +18,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
+from worldbridge.generators.options import GeneratorOptions
 from worldbridge.serving.auth import TokenInterceptor
 from worldbridge.serving.limits import ServerLimits
 from worldbridge.serving.servicer import WorldBridgeServicer
@@ -54,6 +55,9 @@ class ServerConfig:
         tls_cert, tls_key: PEM files; both set = TLS.
         data_dir: where recordings go.
         limits: explicit size limits.
+        generator_options: what local workers' frame-model generators load and how they serve
+            (bundle, device, precision, ONNX providers, default anchor lock); passed to each
+            local worker as ``worldbridge worker`` flags.
     """
 
     host: str = "127.0.0.1"
@@ -66,6 +70,7 @@ class ServerConfig:
     data_dir: Path = Path("recordings")
     limits: ServerLimits = field(default_factory=ServerLimits)
     heartbeat_timeout_s: float = 5.0
+    generator_options: GeneratorOptions = field(default_factory=GeneratorOptions)
 
 
 def _is_loopback(host: str) -> bool:
@@ -108,7 +113,8 @@ class Gateway:
             raise ValueError("TLS needs both --tls-cert and --tls-key")
         self.pool = WorkerPool(cfg.worker_bind, cfg.workers, cfg.token,
                                on_worker_down=self._worker_down, on_worker_up=self._worker_up,
-                               heartbeat_timeout_s=cfg.heartbeat_timeout_s)
+                               heartbeat_timeout_s=cfg.heartbeat_timeout_s,
+                               worker_args=cfg.generator_options.to_argv())
         self.servicer = WorldBridgeServicer(self.pool, cfg.data_dir, cfg.limits)
         await self.health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.NOT_SERVING)
         await self.health.set("", health_pb2.HealthCheckResponse.NOT_SERVING)

@@ -48,7 +48,11 @@ log = logging.getLogger("worldbridge.gateway")
 
 CAPABILITIES = ("depth.float16", "depth.uint16_mm", "depth.ray_distance", "keyframes",
                 "recording", "texture.rgba8", "texture.bgra8", "texture.jpeg", "texture.png",
-                "texture.bottom_up", "pacing.newest_wins")
+                "texture.bottom_up", "pacing.newest_wins", "generator.anchor_lock")
+
+_ANCHOR_LOCK = {session_pb2.ANCHOR_LOCK_UNSPECIFIED: None, session_pb2.ANCHOR_LOCK_ON: True,
+                session_pb2.ANCHOR_LOCK_OFF: False}
+"""OpenSession's AnchorLock -> the worker's anchor_lock (None: the worker's default)."""
 
 
 class _Abort(Exception):
@@ -202,9 +206,14 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
         quality = out.jpeg_quality or 90
         if not 1 <= quality <= 100:
             raise WireError(grpc.StatusCode.INVALID_ARGUMENT, f"jpeg_quality must be 1..100, got {quality}")
+        lock = request.generator_options.anchor_lock
+        if lock not in _ANCHOR_LOCK:
+            raise WireError(grpc.StatusCode.INVALID_ARGUMENT,
+                            f"generator_options.anchor_lock {lock} is not an AnchorLock value "
+                            "(0 UNSPECIFIED, 1 ON, 2 OFF)")
         default_k = ref_k.scaled(width, height)
         msg = {"op": "open", "generator": generator, "seed": request.seed or hash_seed(request),
-               "views": views,
+               "anchor_lock": _ANCHOR_LOCK[lock], "views": views,
                "output": {"width": width, "height": height, "format": int(fmt),
                           "row_order": int(out.row_order or RowOrder.TOP_DOWN),
                           "jpeg_quality": quality}}

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
-from worldbridge.generators import FrameGenerator, GenerationContext, create_generator, pose_seed
+from worldbridge.generators import (
+    FrameGenerator,
+    GenerationContext,
+    GeneratorOptions,
+    create_generator,
+    pose_seed,
+)
 from worldbridge.geometry import Intrinsics
+from worldbridge.geometry.views import Camera, ReferenceView
 from worldbridge.memory import DEFAULT_MAX_POINTS, DEFAULT_VOXEL_SIZE, SceneMemory
+from worldbridge.memory.anchors import add_view, depth_scale
 from worldbridge.serving.texture import encode_texture
 
-__all__ = ["OutputSpec", "WorkerSession", "RenderedFrame", "SKY_DEPTH_M"]
+__all__ = ["OutputSpec", "WorkerSession", "RenderedFrame", "MAX_KEYFRAME_REFERENCES"]
 
 
 @dataclass(frozen=True)
@@ -39,8 +48,9 @@ class RenderedFrame:
     rgb: np.ndarray | None = field(default=None, repr=False)
 
 
-SKY_DEPTH_M = 1.0e4
-"""Where reference-view sky pixels (depth +inf) are placed along their rays, metres."""
+MAX_KEYFRAME_REFERENCES = 32
+"""Keyframes kept as candidate reference views per session (the oldest are dropped first;
+their points stay in the scene memory under its own capacity policy)."""
 
 
 class WorkerSession:
@@ -48,37 +58,40 @@ class WorkerSession:
 
     Args:
         views: list of dicts with ``rgb`` ``[H, W, 3]`` uint8, ``depth`` ``[H, W]`` float32
-            metres (0 = invalid, +inf = sky) or None, ``c2w`` ``[4, 4]`` OpenCV, ``intrinsics`` :class:`Intrinsics`.
-            Views with depth are lifted into the point cloud; the first is the reference view.
+            metres (0 = invalid, +inf = sky) or None, ``c2w`` ``[4, 4]`` OpenCV,
+            ``intrinsics`` :class:`Intrinsics`. Views with depth are lifted into the point
+            cloud by the one anchor builder (:func:`~worldbridge.memory.anchors.add_view`,
+            sky lifted far away); every view is a candidate reference view of the frame model.
         generator: a generator name (see :mod:`worldbridge.generators.registry`).
         output: the output texture spec.
         seed: session noise seed.
+        options: the worker's generator options; ``anchor_lock`` may already carry the
+            session's own choice.
 
     Raises:
         UnknownGeneratorError: for an unknown generator name.
+        GeneratorUnavailableError: a generator without weights on this worker.
     """
 
     def __init__(self, views: list[dict], generator: str, output: OutputSpec, seed: int,
                  max_points: int = DEFAULT_MAX_POINTS,
-                 voxel_size: float = DEFAULT_VOXEL_SIZE):
-        self.generator: FrameGenerator = create_generator(generator)
+                 voxel_size: float = DEFAULT_VOXEL_SIZE,
+                 options: GeneratorOptions | None = None):
+        self.generator: FrameGenerator = create_generator(generator, options)
         self.output = output
         self.seed = int(seed)
         self.memory = SceneMemory(max_points=max_points, voxel_size=voxel_size)
+        self._view_ids = itertools.count()
+        self.references: list[ReferenceView] = []
+        scales = [depth_scale(v["depth"]) for v in views if v["depth"] is not None]
+        fallback = float(np.median(scales)) if scales else 1.0
         for v in views:
             if v["depth"] is not None:
-                self.memory.add_view(v["rgb"], v["depth"], v["intrinsics"].K, v["c2w"], reference=True)
-                sky = np.isposinf(v["depth"])
-                if sky.any():
-                    # sky pixels become points SKY_DEPTH_M away along their rays: no visible
-                    # parallax for any camera near the scene, behind every real surface
-                    sky_depth = np.where(sky, np.float32(SKY_DEPTH_M), np.float32(0))
-                    self.memory.add_view(v["rgb"], sky_depth, v["intrinsics"].K, v["c2w"],
-                                         reference=True)
-        ref = views[0]
-        self.reference_rgb = ref["rgb"]
-        self.reference_c2w = ref["c2w"]
-        self.reference_intrinsics = ref["intrinsics"]
+                add_view(self.memory, v["rgb"], v["depth"], v["intrinsics"].K, v["c2w"],
+                         reference=True)
+            scale = depth_scale(v["depth"]) if v["depth"] is not None else fallback
+            self.references.append(ReferenceView(next(self._view_ids), v["rgb"],
+                                                 Camera(v["c2w"], v["intrinsics"]), scale))
         self.frames_served = 0
 
     def render(self, c2w: np.ndarray, intrinsics: Intrinsics, depth: np.ndarray | None = None,
@@ -88,21 +101,21 @@ class WorkerSession:
         Args:
             c2w: ``[4, 4]`` float64 OpenCV camera-to-world, metres.
             intrinsics: the engine camera; rescaled to the output size when they differ.
-            depth: ``[h, w]`` float32 engine depth at this pose (planar z metres), needed for
-                ``keyframe``.
-            keyframe: lift the generated frame into the memory with ``depth``.
+            depth: ``[h, w]`` float32 engine depth at this pose (planar z metres, +inf sky),
+                needed for ``keyframe``.
+            keyframe: lift the served frame into the memory with ``depth`` and make it a
+                candidate reference view.
         """
         out = self.output
         k = intrinsics if (intrinsics.width, intrinsics.height) == (out.width, out.height) \
             else intrinsics.scaled(out.width, out.height)
+        target = Camera(c2w, k)
         t0 = time.perf_counter()
         anchor = self.memory.render(c2w, k.K, out.height, out.width)
         t1 = time.perf_counter()
-        ctx = GenerationContext(
-            anchor_rgb=anchor.image, anchor_depth=anchor.depth, anchor_mask=anchor.mask,
-            target_c2w=c2w, target_intrinsics=k, reference_rgb=self.reference_rgb,
-            reference_c2w=self.reference_c2w, reference_intrinsics=self.reference_intrinsics,
-            seed=pose_seed(self.seed, c2w))
+        ctx = GenerationContext(anchor_rgb=anchor.image, anchor_depth=anchor.depth,
+                                anchor_mask=anchor.mask, target=target,
+                                references=self.references, seed=pose_seed(self.seed, c2w))
         rgb = self.generator.generate(ctx)
         t2 = time.perf_counter()
         texture = encode_texture(rgb, out.format, out.row_order, out.jpeg_quality)
@@ -110,7 +123,15 @@ class WorkerSession:
         if keyframe and depth is not None:
             if depth.shape != rgb.shape[:2]:
                 depth = cv2.resize(depth, (out.width, out.height), interpolation=cv2.INTER_NEAREST)
-            self.memory.add_view(rgb, depth, k.K, c2w)
+            add_view(self.memory, rgb, depth, k.K, c2w, reference=False)
+            self._add_keyframe_reference(rgb, target, depth_scale(depth))
         self.frames_served += 1
         return RenderedFrame(texture=texture, anchor_ms=(t1 - t0) * 1e3, model_ms=(t2 - t1) * 1e3,
                              encode_ms=(t3 - t2) * 1e3, coverage=float(anchor.mask.mean()), rgb=rgb)
+
+    def _add_keyframe_reference(self, rgb: np.ndarray, camera: Camera, scale: float) -> None:
+        self.references.append(ReferenceView(next(self._view_ids), rgb, camera, scale,
+                                             keyframe=True))
+        keyframes = [i for i, r in enumerate(self.references) if r.keyframe]
+        if len(keyframes) > MAX_KEYFRAME_REFERENCES:
+            del self.references[keyframes[0]]

@@ -20,10 +20,17 @@ import sys
 import threading
 import time
 import traceback
+from dataclasses import replace
 
 import zmq
 
-from worldbridge.generators import GeneratorUnavailableError, UnknownGeneratorError, available_generators
+from worldbridge.generators import (
+    GeneratorOptions,
+    GeneratorUnavailableError,
+    UnknownGeneratorError,
+    add_generator_arguments,
+    available_generators,
+)
 from worldbridge.geometry import Intrinsics
 from worldbridge.serving import codec
 from worldbridge.serving.session_state import OutputSpec, WorkerSession
@@ -46,10 +53,12 @@ def _intrinsics(k: list) -> Intrinsics:
 class Worker:
     """The worker loop. ``run()`` blocks until ``shutdown`` or the gateway goes away."""
 
-    def __init__(self, connect: str, worker_id: str, token: str | None = None):
+    def __init__(self, connect: str, worker_id: str, token: str | None = None,
+                 options: GeneratorOptions | None = None):
         self.connect = connect
         self.worker_id = worker_id
         self.token = token or ""
+        self.options = options or GeneratorOptions()
         self.sessions: dict[str, WorkerSession] = {}
         self._ctx = zmq.Context.instance()
         self._stop = threading.Event()
@@ -82,7 +91,7 @@ class Worker:
         sock.connect(self.connect)
         sock.send_multipart(codec.encode({
             "op": "ready", "worker": self.worker_id, "pid": os.getpid(), "device": self._device(),
-            "generators": available_generators(), "token": self.token}))
+            "generators": available_generators(self.options), "token": self.token}))
         hb = threading.Thread(target=self._heartbeat, daemon=True, name="heartbeat")
         hb.start()
         try:
@@ -131,7 +140,11 @@ class Worker:
         out = msg["output"]
         spec = OutputSpec(out["width"], out["height"], out["format"], out["row_order"],
                           out["jpeg_quality"])
-        sess = WorkerSession(views, msg["generator"], spec, msg["seed"])
+        lock = msg.get("anchor_lock")
+        if lock is not None and not isinstance(lock, bool):
+            raise ValueError(f"anchor_lock must be true, false or null, got {lock!r}")
+        options = self.options if lock is None else replace(self.options, anchor_lock=lock)
+        sess = WorkerSession(views, msg["generator"], spec, msg["seed"], options=options)
         self.sessions[msg["session"]] = sess
         return {"anchor_points": sess.memory.num_points}
 
@@ -155,9 +168,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--worker-id", default=f"{os.uname().nodename}-{os.getpid()}")
     p.add_argument("--token", default=os.environ.get("WORLDBRIDGE_TOKEN"),
                    help="shared token (default: $WORLDBRIDGE_TOKEN)")
+    add_generator_arguments(p)
     args = p.parse_args(argv)
+    try:
+        options = GeneratorOptions.from_args(args)
+    except ValueError as e:
+        p.error(str(e))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
-    Worker(args.connect, args.worker_id, args.token).run()
+    Worker(args.connect, args.worker_id, args.token, options).run()
     return 0
 
 

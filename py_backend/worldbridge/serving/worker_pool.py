@@ -77,12 +77,15 @@ class WorkerPool:
         on_worker_up: async callback ``(worker_id) -> None`` run when a worker is ready.
         heartbeat_timeout_s: silence after which a worker counts as dead.
         worker_env: extra environment for local workers.
+        worker_args: extra ``worldbridge worker`` flags for local workers (generator options,
+            :meth:`~worldbridge.generators.GeneratorOptions.to_argv`).
     """
 
     def __init__(self, bind: str | None = None, num_local: int = 1, token: str | None = None,
                  on_worker_down: Callable[[str], Awaitable[None]] | None = None,
                  on_worker_up: Callable[[str], Awaitable[None]] | None = None,
-                 heartbeat_timeout_s: float = 5.0, worker_env: dict[str, str] | None = None):
+                 heartbeat_timeout_s: float = 5.0, worker_env: dict[str, str] | None = None,
+                 worker_args: list[str] | tuple[str, ...] = ()):
         self._tmp = None
         if bind is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="worldbridge-")
@@ -94,6 +97,7 @@ class WorkerPool:
         self.on_worker_up = on_worker_up
         self.heartbeat_timeout_s = heartbeat_timeout_s
         self.worker_env = worker_env or {}
+        self.worker_args = list(worker_args)
         self.workers: dict[str, WorkerHandle] = {}
         self._ids = itertools.count(1)
         self._ctx = zmq.asyncio.Context()
@@ -135,7 +139,7 @@ class WorkerPool:
 
     def _spawn(self, w: WorkerHandle) -> None:
         cmd = [sys.executable, "-m", "worldbridge.serving.worker", "--connect",
-               self.connect_address, "--worker-id", w.worker_id]
+               self.connect_address, "--worker-id", w.worker_id, *self.worker_args]
         env = {**os.environ, **self.worker_env}
         if self.token:
             env["WORLDBRIDGE_TOKEN"] = self.token

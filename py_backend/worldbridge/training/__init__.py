@@ -5,7 +5,6 @@ Clips (:mod:`worldbridge.training.clips`) follow InSpatio-WorldFM section 2.4.1;
 """
 
 from worldbridge.training.clips import (
-    SKY_DEPTH_M,
     ClipDataset,
     ClipPlan,
     ClipSpec,
@@ -15,4 +14,4 @@ from worldbridge.training.clips import (
 from worldbridge.training.data import ClipDataLoader, collate_clips, make_dataloader, worker_init
 
 __all__ = ["ClipSpec", "ClipPlan", "ClipDataset", "crop_resize", "crop_resize_intrinsics",
-           "SKY_DEPTH_M", "ClipDataLoader", "make_dataloader", "collate_clips", "worker_init"]
+           "ClipDataLoader", "make_dataloader", "collate_clips", "worker_init"]

@@ -31,15 +31,14 @@ How a clip is built here (:meth:`ClipDataset.plan` and :meth:`ClipDataset.load`)
 4. **Reference of a target.** The reference frame at the smallest ``|position - target|``
    in the clip; a tie (a target midway between two references) goes to the earlier one,
    or to a random one of the two with ``shuffle_references``.
-5. **Anchor.** Every reference frame is centre-cropped and resized (see :func:`crop_resize`),
-   and each valid depth pixel is lifted with :func:`worldbridge.memory.unproject_depth` at
-   the S x S resolution (so the anchor's point density matches serving, where the engine's
-   reference views are lifted at the size they are rendered); the points of the R
-   references are concatenated in lifting order and rendered at each target pose with
-   :func:`worldbridge.render.render_points` (z-buffer, nearest point wins, ties to the
-   earlier point). Without sky lifting this is exactly what a
-   :class:`~worldbridge.memory.SceneMemory` holding the references as ``reference=True``
-   views (as a serving session does) renders.
+5. **Anchor.** Every reference frame is centre-cropped and resized (see :func:`crop_resize`)
+   and lifted at the S x S resolution into a :class:`~worldbridge.memory.SceneMemory` as a
+   reference view by the one anchor builder (:func:`worldbridge.memory.anchors.add_view`,
+   the sky rule included), in lifting order, exactly as a serving session lifts its
+   reference views; the memory is rendered at each target pose (z-buffer, nearest point
+   wins, ties to the earlier point). The hole value is not applied here: the trainer
+   applies the model's own (:func:`~worldbridge.memory.anchors.apply_hole_value`), as the
+   serving pipeline does.
 6. **Anchor masking.** Each target's anchor is dropped (``anchor_keep`` False) with
    probability ``anchor_mask_prob``, independently per target. The anchor tensors are left
    intact; the trainer replaces dropped anchors (whole frames) with its null condition.
@@ -47,10 +46,10 @@ How a clip is built here (:meth:`ClipDataset.plan` and :meth:`ClipDataset.load`)
 Depth: recorded depth is uint16 millimetres with 0 for invalid, sky and beyond 65.535 m
 (:mod:`worldbridge.recording.png_codec`); non-positive and non-finite values are never
 lifted. Serving lifts reference-view sky (+inf on the wire) as points
-``SKY_DEPTH_M`` away; recordings cannot tell sky from invalid, so
-``ClipSpec.zero_depth_is_sky`` (off by default) lifts every 0 pixel of a reference that
-way, which matches serving for engines whose only zero-depth pixels are sky (the Panda3D
-example).
+:data:`~worldbridge.memory.anchors.SKY_DEPTH_M` away; recordings cannot tell sky from
+invalid, so ``ClipSpec.zero_depth_is_sky`` (off by default) lifts every 0 pixel of a
+reference that way, which matches serving for engines whose only zero-depth pixels are sky
+(the Panda3D example).
 
 Randomness: every random choice of item ``index`` comes from
 ``numpy.random.default_rng([seed, epoch, index])``, so an item is the same in any worker
@@ -63,7 +62,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -75,19 +73,14 @@ import numpy as np
 import torch
 
 from worldbridge.geometry import Intrinsics, invert_rigid
-from worldbridge.memory import unproject_depth
+from worldbridge.geometry.framing import SquareFit
+from worldbridge.memory import SceneMemory
+from worldbridge.memory.anchors import add_view, depth_scale
 from worldbridge.recording import Dataset, load_dataset
-from worldbridge.render import render_points
 
-__all__ = ["ClipSpec", "ClipPlan", "ClipDataset", "crop_resize", "crop_resize_intrinsics",
-           "SKY_DEPTH_M"]
+__all__ = ["ClipSpec", "ClipPlan", "ClipDataset", "crop_resize", "crop_resize_intrinsics"]
 
 _LOG = logging.getLogger(__name__)
-
-SKY_DEPTH_M = 1.0e4
-"""Distance at which sky pixels are lifted with ``ClipSpec.zero_depth_is_sky``, metres; the
-same value as :data:`worldbridge.serving.session_state.SKY_DEPTH_M`."""
-
 
 def _int(value: Any, name: str, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
@@ -121,10 +114,9 @@ class ClipSpec:
             order), or None for all ``clip_len - num_references``.
         point_radius_px: splat radius of the anchor renderer, pixels
             (:func:`~worldbridge.render.render_points`); 0 as in serving.
-        zero_depth_is_sky: lift zero-depth reference pixels :data:`SKY_DEPTH_M` metres away
-            (as serving lifts +inf sky) instead of skipping them.
-        anchor_hole_value: value of ``anchor_rgb`` where no point landed (in [-1, 1] units;
-            0.0 is mid grey, -1.0 is black as the uint8 render).
+        zero_depth_is_sky: lift zero-depth reference pixels as sky (far along their rays,
+            :func:`~worldbridge.memory.anchors.lifting_depth`, as serving lifts +inf sky)
+            instead of skipping them.
 
     Raises:
         ValueError: a value out of range (clip_len < 2, num_references not in
@@ -143,7 +135,6 @@ class ClipSpec:
     targets_per_clip: int | None = None
     point_radius_px: int = 0
     zero_depth_is_sky: bool = False
-    anchor_hole_value: float = 0.0
 
     def __post_init__(self) -> None:
         _int(self.clip_len, "clip_len", 2)
@@ -170,10 +161,6 @@ class ClipSpec:
                 raise ValueError(f"targets_per_clip must be <= clip_len - num_references = "
                                  f"{self.clip_len - refs}, got {k}")
         _int(self.point_radius_px, "point_radius_px", 0)
-        if not (isinstance(self.anchor_hole_value, numbers.Real)
-                and math.isfinite(self.anchor_hole_value)):
-            raise ValueError(f"anchor_hole_value must be a finite number, got "
-                             f"{self.anchor_hole_value!r}")
 
     @property
     def num_targets(self) -> int:
@@ -245,10 +232,8 @@ def crop_resize_intrinsics(intrinsics: Intrinsics, size: int) -> Intrinsics:
 
     The crop removes ``(W - side) // 2`` columns on the left and ``(H - side) // 2`` rows
     at the top (``side = min(W, H)``), which shifts the principal point by the same
-    amounts; the resize scales ``fx, fy, cx, cy`` by ``S / side``. Pixel coordinates are
-    OpenCV's continuous ones (pixel ``(row, col)`` covers ``[col, col + 1) x [row, row +
-    1)``, its centre is ``col + 0.5``), in which OpenCV's resize maps ``u`` to
-    ``u * S / side`` exactly, so no half-pixel term appears.
+    amounts; the resize scales ``fx, fy, cx, cy`` by ``S / side``
+    (:class:`~worldbridge.geometry.framing.SquareFit` in ``"crop"`` mode).
 
     Args:
         intrinsics: the recorded camera, pixels.
@@ -261,12 +246,7 @@ def crop_resize_intrinsics(intrinsics: Intrinsics, size: int) -> Intrinsics:
         ValueError: ``size`` not a positive integer.
     """
     size = _int(size, "size", 1)
-    w, h = intrinsics.width, intrinsics.height
-    side = min(w, h)
-    x0, y0 = (w - side) // 2, (h - side) // 2
-    cropped = Intrinsics(intrinsics.fx, intrinsics.fy, intrinsics.cx - x0, intrinsics.cy - y0,
-                         side, side)
-    return cropped.scaled(size, size)
+    return SquareFit.of(intrinsics.width, intrinsics.height, size, "crop").intrinsics(intrinsics)
 
 
 def crop_resize(rgb: np.ndarray, depth: np.ndarray | None, intrinsics: Intrinsics, size: int
@@ -296,22 +276,14 @@ def crop_resize(rgb: np.ndarray, depth: np.ndarray | None, intrinsics: Intrinsic
         raise ValueError(f"images are {list(rgb.shape)} / "
                          f"{None if depth is None else list(depth.shape)} but the intrinsics "
                          f"are for {w}x{h} (width x height)")
-    k = crop_resize_intrinsics(intrinsics, size)
-    side = min(w, h)
-    x0, y0 = (w - side) // 2, (h - side) // 2
-    rgb = rgb[y0:y0 + side, x0:x0 + side]
+    fit = SquareFit.of(w, h, _int(size, "size", 1), "crop")
+    interp = cv2.INTER_AREA if size < fit.side else cv2.INTER_LINEAR
+    rgb = fit.to_square(rgb, interp)
     if depth is not None:
-        depth = depth[y0:y0 + side, x0:x0 + side]
-    if side != size:
-        interp = cv2.INTER_AREA if size < side else cv2.INTER_LINEAR
-        rgb = cv2.resize(rgb, (size, size), interpolation=interp)
-        if depth is not None:
-            depth = cv2.resize(depth.astype(np.float32, copy=False), (size, size),
-                               interpolation=cv2.INTER_NEAREST_EXACT)
-    rgb = np.ascontiguousarray(rgb)
-    if depth is not None:
-        depth = np.ascontiguousarray(depth, dtype=np.float32)
-    return rgb, depth, k
+        depth = np.ascontiguousarray(
+            fit.to_square(depth.astype(np.float32, copy=False), cv2.INTER_NEAREST_EXACT),
+            dtype=np.float32)
+    return rgb, depth, fit.intrinsics(intrinsics)
 
 
 def _to_unit(rgb: np.ndarray) -> np.ndarray:
@@ -461,14 +433,18 @@ class ClipDataset(torch.utils.data.Dataset):
 
             - ``target_rgb`` ``[T, 3, S, S]`` float32 in [-1, 1]: the target frames.
             - ``anchor_rgb`` ``[T, 3, S, S]`` float32 in [-1, 1]: the references' point
-              cloud rendered at each target pose; ``spec.anchor_hole_value`` where
-              nothing landed.
+              cloud rendered at each target pose; 0 where nothing landed (the trainer
+              applies the model's hole value).
             - ``anchor_mask`` ``[T, 1, S, S]`` float32 in {0, 1}: 1 where a point landed.
             - ``anchor_keep`` ``[T]`` bool: False where the anchor is masked (the tensors
               above are not changed; the trainer drops the whole anchor).
             - ``reference_rgb`` ``[T, 3, S, S]`` float32 in [-1, 1]: each target's
               temporally closest reference frame.
             - ``target_w2c``, ``reference_w2c`` ``[T, 4, 4]`` float32 world-to-camera.
+            - ``reference_scale`` ``[T]`` float32: the scene scale of each target's
+              reference (median valid depth, metres,
+              :func:`~worldbridge.memory.anchors.depth_scale`), PRoPE's pose
+              normalisation.
             - ``target_K``, ``reference_K`` ``[T, 3, 3]`` float32 pinhole matrices.
             - ``target_depth`` ``[T, 1, S, S]`` float32 planar z, metres, 0 = invalid
               (for evaluation).
@@ -485,15 +461,10 @@ class ClipDataset(torch.utils.data.Dataset):
         refs = [self._read(ds, int(plan.frames[p])) for p in plan.reference_positions]
         tgts = [self._read(ds, int(plan.frames[p])) for p in plan.target_positions]
 
-        points, colors = [], []
+        memory = SceneMemory(max_points=None)
         for rgb, depth, k, c2w in refs:
-            lift = np.where(depth > 0, depth, np.float32(SKY_DEPTH_M)) \
-                if spec.zero_depth_is_sky else depth
-            pts, pix = unproject_depth(lift, k.K, c2w)
-            points.append(pts)
-            colors.append(rgb.reshape(-1, 3)[pix])
-        points_a = np.concatenate(points)
-        colors_a = np.concatenate(colors)
+            add_view(memory, rgb, depth, k.K, c2w, reference=True,
+                     zero_depth_is_sky=spec.zero_depth_is_sky)
 
         s = spec.image_size
         n_t = len(tgts)
@@ -502,10 +473,11 @@ class ClipDataset(torch.utils.data.Dataset):
         target_w2c = np.empty((n_t, 4, 4))
         for i, (_, _, k, c2w) in enumerate(tgts):
             target_w2c[i] = invert_rigid(c2w)
-            r = render_points(points_a, colors_a, target_w2c[i], k.K, s, s,
-                              point_radius_px=spec.point_radius_px, backend="numba")
+            r = memory.render(c2w, k.K, s, s, point_radius_px=spec.point_radius_px,
+                              backend="numba")
             anchor[i], mask[i] = r.image, r.mask
-        anchor_rgb = np.where(mask[:, None], _to_unit(anchor), np.float32(spec.anchor_hole_value))
+        anchor_rgb = np.where(mask[:, None], _to_unit(anchor), np.float32(0.0))
+        ref_scale = np.array([depth_scale(d) for _, d, *_ in refs], np.float64)
 
         ref_w2c = np.stack([invert_rigid(c2w) for *_, c2w in refs])
         ref_k = np.stack([k.K for _, _, k, _ in refs])
@@ -522,6 +494,7 @@ class ClipDataset(torch.utils.data.Dataset):
             "target_K": np.stack([k.K for _, _, k, _ in tgts]).astype(f32),
             "reference_w2c": ref_w2c[tr].astype(f32),
             "reference_K": ref_k[tr].astype(f32),
+            "reference_scale": ref_scale[tr].astype(f32),
             "target_depth": np.stack([d for _, d, *_ in tgts])[:, None].astype(f32),
             "target_frame_index": plan.frames[plan.target_positions].copy(),
             "reference_frame_index": plan.frames[plan.reference_positions].copy(),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 
 __all__ = ["add_training_commands", "run_training_command", "TRAINING_COMMANDS"]
@@ -58,7 +59,9 @@ def add_training_commands(sub) -> None:
     p.add_argument("--config", default="tiny",
                    help="tiny, small, xl, or a JSON file with FrameModelConfig fields")
     p.add_argument("--pixart", type=Path, default=None,
-                   help="initialise an xl model from PixArt-Sigma weights on local disk")
+                   help="initialise the model (use --config xl) from PixArt-Sigma weights on local disk; "
+                        "trains with PixArt-Sigma's noise schedule (linear 1e-4..0.02) and needs a "
+                        "4-channel f8 autoencoder (the SDXL VAE)")
 
     p = sub.add_parser("finetune", help="Stage II: fine-tune a checkpoint on a studio's level")
     _stage2_args(p)
@@ -77,6 +80,9 @@ def add_training_commands(sub) -> None:
     p.add_argument("--timesteps", type=int, nargs="+", default=[999, 200])
     p.add_argument("--lr", type=float, default=2e-5)
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--checkpoint-every", type=int, default=100,
+                   help="steps between resumable checkpoints (a rerun with the same --out resumes)")
+    p.add_argument("--log-every", type=int, default=10, help="steps between loss log lines")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--clip-len", type=int, default=16)
     p.add_argument("--references", type=int, default=4)
@@ -141,8 +147,13 @@ def run_training_command(args: argparse.Namespace) -> int:
                            log_every=args.log_every, seed=args.seed,
                            clip_len=args.clip_len, num_references=args.references)
         init = getattr(args, "init_from", None)
+        if init is not None:  # fine-tune with the schedule the checkpoint was trained with
+            cfg = replace(cfg, schedule=_checkpoint_schedule(init, cfg.schedule))
         if getattr(args, "pixart", None) is not None:
-            init = _pixart_init(cfg, args.pixart, args.out)
+            from worldbridge.models.schedule import ScheduleConfig
+
+            cfg = replace(cfg, schedule=ScheduleConfig.pixart().to_dict())
+            init = _pixart_init(cfg, args.pixart, args.autoencoder, args.out)
         r = train_stage2(cfg, args.data, args.autoencoder, args.out, init_from=init, device=args.device,
                          progress=progress)
         print(f"stage II: {r.steps} steps, last loss {r.final_loss:.4f}; checkpoint {r.checkpoint}")
@@ -154,10 +165,12 @@ def run_training_command(args: argparse.Namespace) -> int:
                            lr_generator=args.lr, lr_fake=args.lr, fake_updates_per_step=args.fake_updates,
                            regression_weight=args.regression_weight, teacher_ddim_steps=args.teacher_steps,
                            timesteps=args.timesteps, num_workers=args.workers, seed=args.seed,
-                           clip_len=args.clip_len, num_references=args.references)
+                           clip_len=args.clip_len, num_references=args.references,
+                           checkpoint_every=args.checkpoint_every, log_every=args.log_every)
         r = distill_stage3(cfg, args.data, args.teacher, args.autoencoder, args.out, device=args.device,
                            progress=progress)
-        print(f"stage III: {r.steps} steps; generator {r.checkpoint}")
+        resumed = f" (resumed from step {r.resumed_from})" if r.resumed_from else ""
+        print(f"stage III: {r.steps} steps{resumed}; generator {r.checkpoint}")
         return 0
     if args.command == "export-bundle":
         from worldbridge.models import save_bundle
@@ -169,12 +182,37 @@ def run_training_command(args: argparse.Namespace) -> int:
     raise ValueError(f"not a training command: {args.command}")
 
 
-def _pixart_init(cfg, pixart_path: Path, out: Path) -> Path:
-    """Build the configured model, load PixArt-Sigma weights into it, save it as the start."""
-    from worldbridge.models import FrameModel, load_pixart_sigma_weights, save_checkpoint
-    from worldbridge.training.stage2 import _model_config
+def _checkpoint_schedule(checkpoint: Path, default: dict) -> dict:
+    """The noise schedule a frame-model checkpoint records (``default`` if it records none)."""
+    from worldbridge.models import load_checkpoint_extra
 
-    model = FrameModel(_model_config(cfg.model))
+    return load_checkpoint_extra(checkpoint).get("schedule") or default
+
+
+def _pixart_init(cfg, pixart_path: Path, autoencoder_dir: Path, out: Path) -> Path:
+    """Check the setup against PixArt-Sigma, build the configured model, load PixArt-Sigma
+    weights into it and save it (with ``cfg.schedule``, PixArt's) as ``out/pixart_init``.
+
+    The autoencoder and the model config are checked first (4 latent channels, f8,
+    ``latent_size * 8 == image_size``), before the large weight file is read. A run that
+    resumes (``out`` already has a checkpoint) reuses ``out/pixart_init``.
+
+    Raises:
+        ValueError: the autoencoder or the config does not fit PixArt-Sigma (naming what
+            differs); CheckpointError: unreadable or ill-fitting weights.
+    """
+    from worldbridge.models import (FrameModel, check_pixart_setup, load_autoencoder, load_pixart_sigma_weights,
+                                    save_checkpoint)
+    from worldbridge.training.stage2 import _model_config
+    from worldbridge.training.trainer_state import latest_checkpoint
+
+    config = _model_config(cfg.model)
+    check_pixart_setup(config, load_autoencoder(autoencoder_dir, device="cpu"))
+    path = out / "pixart_init"
+    if latest_checkpoint(out) is not None and (path / "model.safetensors").is_file():
+        return path
+    model = FrameModel(config)
     report = load_pixart_sigma_weights(model, pixart_path)
     print(report.summary())
-    return save_checkpoint(model, out / "pixart_init")
+    return save_checkpoint(model, path, extra={"stage": "pixart-init", "schedule": cfg.schedule,
+                                               "pixart_weights": str(pixart_path)})

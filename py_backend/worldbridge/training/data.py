@@ -17,6 +17,7 @@ world size, whatever the number of workers.
 from __future__ import annotations
 
 import functools
+import itertools
 import multiprocessing
 import random
 from collections.abc import Sequence
@@ -28,11 +29,12 @@ from torch.utils.data import DataLoader, DistributedSampler
 
 from worldbridge.training.clips import ClipDataset
 
-__all__ = ["ClipDataLoader", "make_dataloader", "collate_clips", "worker_init",
-           "PER_CLIP_KEYS", "PER_TARGET_KEYS"]
+__all__ = ["ClipDataLoader", "ResumableDistributedSampler", "make_dataloader", "collate_clips",
+           "worker_init", "PER_CLIP_KEYS", "PER_TARGET_KEYS"]
 
 PER_TARGET_KEYS = ("target_rgb", "anchor_rgb", "anchor_mask", "anchor_keep", "reference_rgb",
-                   "target_w2c", "target_K", "reference_w2c", "reference_K", "target_depth",
+                   "target_w2c", "target_K", "reference_w2c", "reference_K", "reference_scale",
+                   "target_depth",
                    "target_frame_index", "target_reference")
 """Item keys with a leading target axis ``[T, ...]``: flattened into triples."""
 
@@ -124,26 +126,63 @@ def worker_init(worker_id: int, limit_cv2_threads: bool = True) -> None:
     warmup()
 
 
+class ResumableDistributedSampler(DistributedSampler):
+    """A :class:`~torch.utils.data.DistributedSampler` that can start an epoch part-way.
+
+    :attr:`skip` indices of this rank's share of the epoch are left out (without loading
+    them), so a resumed run continues an epoch exactly where its checkpoint left it. The
+    order of the remaining indices is the sampler's own (same seed, epoch and rank).
+    """
+
+    skip: int = 0
+
+    def __iter__(self):
+        return itertools.islice(super().__iter__(), self.skip, None)
+
+    def __len__(self) -> int:
+        return max(0, self.num_samples - self.skip)
+
+
 class ClipDataLoader(DataLoader):
     """A :class:`~torch.utils.data.DataLoader` of clips with :meth:`set_epoch`.
 
     Built by :func:`make_dataloader`; :attr:`sampler` is a
-    :class:`~torch.utils.data.DistributedSampler`.
+    :class:`ResumableDistributedSampler` (a :class:`~torch.utils.data.DistributedSampler`).
     """
 
-    def set_epoch(self, epoch: int) -> None:
+    def set_epoch(self, epoch: int, skip_batches: int = 0) -> None:
         """Start epoch ``epoch``: a new clip order and new random choices in every clip.
 
         Call it before iterating the loader for that epoch (as with
         ``DistributedSampler.set_epoch``); persistent workers see the new epoch through
         the dataset's shared memory.
 
+        Args:
+            epoch: the epoch (>= 0).
+            skip_batches: leave out the first this many batches of the epoch (their clips
+                are not loaded), to resume mid-epoch; the epoch then yields
+                ``len(loader)`` minus that many batches, the rest exactly as a full epoch
+                would. Applies until the next :meth:`set_epoch`.
+
         Raises:
-            ValueError: a negative epoch.
+            ValueError: a negative epoch, or ``skip_batches`` outside ``[0, batches per
+                epoch]``.
         """
         if epoch < 0:
             raise ValueError(f"epoch must be >= 0, got {epoch}")
-        self.sampler.set_epoch(int(epoch))
+        sampler = self.sampler
+        full = -(-sampler.num_samples // self.batch_size) if not self.drop_last \
+            else sampler.num_samples // self.batch_size
+        if isinstance(skip_batches, bool) or not isinstance(skip_batches, int) \
+                or not 0 <= skip_batches <= full:
+            raise ValueError(f"skip_batches must be an integer in [0, {full}] (batches per epoch), "
+                             f"got {skip_batches!r}")
+        if skip_batches and not isinstance(sampler, ResumableDistributedSampler):
+            raise ValueError(f"skip_batches needs a ResumableDistributedSampler, the loader has a "
+                             f"{type(sampler).__name__}")
+        if isinstance(sampler, ResumableDistributedSampler):
+            sampler.skip = skip_batches * self.batch_size
+        sampler.set_epoch(int(epoch))
         dataset = self.dataset
         if hasattr(dataset, "set_epoch"):
             dataset.set_epoch(int(epoch))
@@ -219,8 +258,8 @@ def make_dataloader(dataset: ClipDataset, batch_size: int, num_workers: int = 2,
         num_replicas, rank = 1, 0
     if not 0 <= rank < num_replicas:
         raise ValueError(f"rank must be in [0, {num_replicas}), got {rank}")
-    sampler = DistributedSampler(dataset, num_replicas=num_replicas, rank=rank, shuffle=shuffle,
-                                 seed=seed, drop_last=False)
+    sampler = ResumableDistributedSampler(dataset, num_replicas=num_replicas, rank=rank, shuffle=shuffle,
+                                          seed=seed, drop_last=False)
     sampler.set_epoch(epoch)
     if hasattr(dataset, "set_epoch"):
         dataset.set_epoch(epoch)

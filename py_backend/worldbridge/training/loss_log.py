@@ -19,6 +19,26 @@ class LossLog:
         with self.path.open("a") as f:
             f.write(json.dumps({"step": int(step), **{k: float(v) for k, v in values.items()}}) + "\n")
 
+    def truncate(self, after_step: int) -> int:
+        """Drop the rows of steps after ``after_step`` (and any torn line), atomically.
+
+        A run resumed from the checkpoint of step ``after_step`` calls it first, so the
+        steps it redoes are not logged twice.
+
+        Returns:
+            The number of rows dropped.
+        """
+        if not self.path.exists():
+            return 0
+        rows = self.read()
+        keep = [r for r in rows if int(r.get("step", 0)) <= after_step]
+        text = "".join(json.dumps(r) + "\n" for r in keep)
+        if text != self.path.read_text():
+            tmp = self.path.with_name(f".{self.path.name}.tmp")
+            tmp.write_text(text)
+            tmp.replace(self.path)
+        return len(rows) - len(keep)
+
     def read(self) -> list[dict]:
         """Every complete line (a torn last line from a killed run is skipped)."""
         if not self.path.exists():

@@ -10,7 +10,9 @@ InSpatio-WorldFM section 2.4. Noise-prediction loss on the 1000-step schedule, w
 
 Runs single-process on CPU or GPU and under ``torchrun`` (DDP; gloo on CPU, NCCL on CUDA).
 Checkpoints (safetensors + JSON, no pickles) every ``checkpoint_every`` steps; a run
-restarted with the same output folder resumes from the latest one.
+restarted with the same output folder resumes from the latest one (``latest.txt``; see
+:mod:`worldbridge.training.trainer_state`), with the noise schedule it was trained with
+(``cfg.schedule``, recorded in every checkpoint: PixArt-Sigma's for ``train --pixart``).
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ from torch.nn.parallel import DistributedDataParallel
 from worldbridge.models.schedule import NoiseSchedule, ScheduleConfig
 from worldbridge.training.distributed import DistInfo, all_reduce_mean, init_distributed
 from worldbridge.training.loss_log import LossLog, plot_loss_curves
-from worldbridge.training.trainer_state import load_trainer_state, save_trainer_state
+from worldbridge.training.trainer_state import (latest_checkpoint, load_trainer_state, mark_latest,
+                                                 save_trainer_state)
 
 __all__ = ["Stage2Config", "anchor_keep_probability", "train_stage2", "TrainResult", "frame_model_inputs",
            "autocast_for", "clip_loader"]
@@ -110,13 +113,23 @@ def anchor_keep_probability(step: int, cfg: Stage2Config) -> float:
 
 @dataclass
 class TrainResult:
-    """What a run produced: steps done, last logged loss, output folder, checkpoint path."""
+    """What a run produced.
+
+    Attributes:
+        steps: the step count reached (total, including resumed steps).
+        final_loss: the last loss of this run (NaN if it took no step).
+        out_dir: the output folder.
+        checkpoint: the final checkpoint folder.
+        losses: one loss per step taken by this run (not by the run it resumed).
+        resumed_from: the step of the checkpoint this run resumed from (0: fresh start).
+    """
 
     steps: int
     final_loss: float
     out_dir: Path
     checkpoint: Path
     losses: list[float] = field(default_factory=list)
+    resumed_from: int = 0
 
 
 def _model_config(spec: Any):
@@ -130,28 +143,50 @@ def _model_config(spec: Any):
     return FrameModelConfig.from_dict(spec)
 
 
-def frame_model_inputs(batch: dict[str, torch.Tensor], autoencoder, device: torch.device) -> dict[str, torch.Tensor]:
-    """Encode a batch of (target, anchor, reference) triples into latents.
+def frame_model_inputs(batch: dict[str, torch.Tensor], autoencoder, device: torch.device,
+                       config) -> dict[str, torch.Tensor]:
+    """Encode a batch of (target, anchor, reference) triples into the model's inputs.
+
+    The conditioning follows the model's config exactly as the inference pipeline does
+    (:mod:`worldbridge.models.pipeline`): the one anchor builder's hole value
+    (:func:`~worldbridge.memory.anchors.apply_hole_value`), the anchor's latent coverage
+    for ``anchor_mask_channel`` models, and world-to-camera translations normalised by the
+    reference view's scene scale (``pose_normalization``).
 
     Args:
         batch: flattened triples from :func:`worldbridge.training.data.collate_clips`:
             ``target_rgb``, ``anchor_rgb``, ``reference_rgb`` ``[N, 3, S, S]`` in [-1, 1],
-            cameras ``target_w2c``, ``target_K``, ``reference_w2c``, ``reference_K``,
+            ``anchor_mask [N, 1, S, S]``, cameras ``target_w2c``, ``target_K``,
+            ``reference_w2c``, ``reference_K``, ``reference_scale [N]`` (metres),
             ``anchor_keep [N]`` bool.
         autoencoder: deterministic encoder (:class:`~worldbridge.models.autoencoder.Autoencoder`).
+        device: where the inputs go.
+        config: the model's :class:`~worldbridge.models.config.FrameModelConfig`.
 
     Returns:
-        ``x0``, ``anchor``, ``reference`` latents ``[N, C, h, w]`` float32 and the cameras on
-        ``device``.
+        ``x0``, ``anchor``, ``reference`` latents ``[N, C, h, w]`` float32, the normalised
+        cameras, ``anchor_keep``, and ``anchor_mask [N, 1, h, w]`` (only for models with
+        ``anchor_mask_channel``), all on ``device``.
     """
+    from worldbridge.memory.anchors import apply_hole_value
+    from worldbridge.models.conditioning import latent_coverage, normalize_cameras
+
+    coverage = batch["anchor_mask"].to(device=device, dtype=torch.float32)
+    anchor_img = apply_hole_value(batch["anchor_rgb"].to(device), coverage, config.anchor_hole_value)
     with torch.no_grad():
-        imgs = torch.cat([batch["target_rgb"], batch["anchor_rgb"], batch["reference_rgb"]]).to(device)
+        imgs = torch.cat([batch["target_rgb"].to(device), anchor_img, batch["reference_rgb"].to(device)])
         lat = autoencoder.encode(imgs).float()
     x0, anchor, reference = lat.chunk(3)
     out = {"x0": x0, "anchor": anchor, "reference": reference}
-    for k in ("target_w2c", "target_K", "reference_w2c", "reference_K"):
+    scale = batch["reference_scale"].to(device=device, dtype=torch.float32)
+    for k in ("target_w2c", "reference_w2c"):
+        out[k] = normalize_cameras(batch[k].to(device=device, dtype=torch.float32), scale,
+                                   config.pose_normalization)
+    for k in ("target_K", "reference_K"):
         out[k] = batch[k].to(device=device, dtype=torch.float32)
     out["anchor_keep"] = batch["anchor_keep"].to(device)
+    if config.anchor_mask_channel:
+        out["anchor_mask"] = latent_coverage(coverage, config.latent_size)
     return out
 
 
@@ -184,14 +219,6 @@ def clip_loader(cfg, data: list[str | Path], image_size: int):
                            seed=cfg.seed, epoch=0, drop_last=False)
 
 
-def _latest_checkpoint(out_dir: Path) -> Path | None:
-    marker = out_dir / "latest.txt"
-    if not marker.exists():
-        return None
-    path = out_dir / marker.read_text().strip()
-    return path if path.is_dir() else None
-
-
 def train_stage2(cfg: Stage2Config, data: list[str | Path], autoencoder_dir: str | Path,
                  out_dir: str | Path, init_from: str | Path | None = None, device: str | None = None,
                  progress: bool = True) -> TrainResult:
@@ -211,7 +238,9 @@ def train_stage2(cfg: Stage2Config, data: list[str | Path], autoencoder_dir: str
         :class:`TrainResult` (on every rank; only rank 0 writes files).
 
     Raises:
-        ValueError: bad config or no clips in ``data``; CheckpointError for a bad ``init_from``.
+        ValueError: bad config, no clips in ``data``, or a checkpoint in ``out_dir`` trained
+            with another noise schedule than ``cfg.schedule``; CheckpointError for a bad
+            ``init_from``.
     """
     from worldbridge.models.autoencoder_io import load_autoencoder
     from worldbridge.models.checkpoint import load_frame_model, save_checkpoint
@@ -233,8 +262,9 @@ def train_stage2(cfg: Stage2Config, data: list[str | Path], autoencoder_dir: str
 
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     start = 0
-    latest = _latest_checkpoint(out)
+    latest = latest_checkpoint(out)
     if latest is not None:
+        _check_resume_schedule(latest, cfg.schedule)
         weights = load_frame_model(latest, device=dev)
         model.load_state_dict(weights.state_dict())
         start, _ = load_trainer_state(latest, opt)
@@ -260,7 +290,7 @@ def train_stage2(cfg: Stage2Config, data: list[str | Path], autoencoder_dir: str
             if step >= cfg.steps:
                 break
             t0 = time.perf_counter()
-            inp = frame_model_inputs(batch, autoencoder, dev)
+            inp = frame_model_inputs(batch, autoencoder, dev, mcfg)
             n = inp["x0"].shape[0]
             keep_p = anchor_keep_probability(step, cfg)
             keep = inp["anchor_keep"] & (torch.rand(n, generator=gen) < keep_p).to(dev)
@@ -272,7 +302,8 @@ def train_stage2(cfg: Stage2Config, data: list[str | Path], autoencoder_dir: str
                 g["lr"] = lr
             with autocast_for(cfg.mixed_precision, dev):
                 pred = ddp(x_t, t, inp["anchor"], inp["reference"], inp["target_w2c"], inp["target_K"],
-                           inp["reference_w2c"], inp["reference_K"], anchor_keep=keep)
+                           inp["reference_w2c"], inp["reference_K"], anchor_keep=keep,
+                           anchor_mask=inp.get("anchor_mask"))
             loss = F.mse_loss(pred.float(), eps)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -299,13 +330,28 @@ def train_stage2(cfg: Stage2Config, data: list[str | Path], autoencoder_dir: str
         bar.close()
     if dist_info.distributed:
         torch.distributed.barrier()
-    return TrainResult(step, last_loss if not math.isnan(last_loss) else float("nan"), out, final, losses)
+    return TrainResult(step, last_loss if not math.isnan(last_loss) else float("nan"), out, final, losses,
+                       resumed_from=start)
+
+
+def _check_resume_schedule(latest: Path, schedule: dict) -> None:
+    """Refuse to resume a run with a different noise schedule than its checkpoint's.
+
+    Raises:
+        ValueError: naming both schedules (e.g. a ``train --pixart`` run resumed without
+            ``--pixart``).
+    """
+    from worldbridge.models.checkpoint import load_checkpoint_extra
+
+    saved = load_checkpoint_extra(latest).get("schedule")
+    if saved and ScheduleConfig(**saved) != ScheduleConfig(**schedule):
+        raise ValueError(f"checkpoint {latest} was trained with the noise schedule {saved}, but this run "
+                         f"asks for {schedule}; resume with the same schedule (e.g. --pixart again) "
+                         "or use a new --out")
 
 
 def _save(out: Path, rel: str, model, opt, step: int, cfg: Stage2Config, save_checkpoint) -> None:
     path = out / rel
     save_checkpoint(model, path, extra={"stage": "II", "step": step, "schedule": cfg.schedule})
     save_trainer_state(path, opt, step, extra={"stage2": json.loads(cfg.to_json())})
-    tmp = out / ".latest.txt.tmp"
-    tmp.write_text(rel)
-    tmp.replace(out / "latest.txt")
+    mark_latest(out, rel)

@@ -12,13 +12,30 @@ InSpatio-WorldFM section 2.5 and DMD (Yin et al. 2024) / DMD2 (Yin et al. 2024b)
 
 The generator samples like :class:`~worldbridge.models.samplers.DistilledSampler`: predict
 ``x0`` at 999, re-noise to ``t_mid`` = 200, predict again. Training follows DMD2's backward
-simulation: a step index is drawn, earlier steps run without gradients, and the loss acts
-on that step's ``x0``.
+simulation: a step index ``k`` is drawn, steps before ``k`` run without gradients, and the
+losses act on step ``k``'s ``x0``.
+
+Under ``torchrun`` (DDP) every rank must run the same number of forward and backward passes
+of each DDP-wrapped model, or the collectives of different ranks pair up wrongly and the
+run hangs. So, as in DMD2, ``k`` is shared by all ranks: it is drawn from a generator
+seeded only by the run's seed and the step (:func:`backward_simulation_step`), never by the
+rank. The gradient-free steps before ``k`` call the unwrapped generator (no DDP forward,
+no collective), and each generator update makes exactly one DDP forward with gradients:
+when the regression loss also needs the first step's ``x0`` (``k > 0``), the two inputs
+are concatenated along the batch into that one forward (:func:`tile_batch`). The fake-score
+model makes exactly ``fake_updates_per_step`` DDP forward/backward pairs per step.
+
+Checkpoints (safetensors + JSON, no pickles) every ``checkpoint_every`` steps hold the
+generator (loadable as a frame model), ``fake/`` (the fake-score model) and both
+optimizers' states; a run restarted with the same output folder resumes from the latest
+one (``latest.txt``), continuing the data epoch mid-way, and draws its randomness per step
+from ``(seed, rank, step)``, so a resumed run matches an uninterrupted one.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import time
 from dataclasses import asdict, dataclass, field
@@ -32,8 +49,13 @@ from worldbridge.training.distributed import all_reduce_mean, init_distributed
 from worldbridge.training.dmd import dmd_generator_loss, fake_score_loss, regression_loss
 from worldbridge.training.loss_log import LossLog, plot_loss_curves
 from worldbridge.training.stage2 import TrainResult, autocast_for, clip_loader, frame_model_inputs
+from worldbridge.training.trainer_state import (TrainerStateError, latest_checkpoint, load_trainer_state,
+                                                mark_latest, save_trainer_state, step_generator)
 
-__all__ = ["Stage3Config", "distill_stage3", "bind_conditions"]
+__all__ = ["Stage3Config", "distill_stage3", "bind_conditions", "backward_simulation_step", "tile_batch"]
+
+FAKE_SUBDIR = "fake"
+"""Folder of the fake-score model (and its optimizer state) inside a Stage III checkpoint."""
 
 
 @dataclass
@@ -48,6 +70,10 @@ class Stage3Config:
         regression_every: compute regression pairs every N generator steps (they cost
             ``teacher_ddim_steps`` teacher passes).
         dmd_t_range: timesteps at which real and fake scores are compared.
+        log_every: steps between loss-log rows (the last step is always logged).
+        checkpoint_every: steps between resumable checkpoints (``checkpoints/step_N``).
+        seed: seed of the data order and of the per-step generators (>= 0).
+        mixed_precision: ``"auto"`` (bf16 autocast on CUDA), ``"bf16"`` or ``"no"``.
     """
 
     steps: int = 500
@@ -67,6 +93,7 @@ class Stage3Config:
     zero_depth_is_sky: bool = True
     num_workers: int = 2
     log_every: int = 10
+    checkpoint_every: int = 100
     seed: int = 0
     mixed_precision: str = "auto"
 
@@ -74,8 +101,19 @@ class Stage3Config:
         ts = [int(t) for t in self.timesteps]
         if not ts or any(a <= b for a, b in zip(ts, ts[1:])) or ts[0] > 999 or ts[-1] < 0:
             raise ValueError(f"timesteps must be strictly decreasing in [0, 999], got {self.timesteps}")
-        if self.fake_updates_per_step < 1:
-            raise ValueError(f"fake_updates_per_step must be >= 1, got {self.fake_updates_per_step}")
+        for name in ("steps", "batch_clips", "targets_per_clip", "fake_updates_per_step",
+                     "teacher_ddim_steps", "regression_every", "log_every", "checkpoint_every"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
+        r = list(self.dmd_t_range)
+        if len(r) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in r) \
+                or not 0 <= r[0] < r[1] <= 1000:
+            raise ValueError(f"dmd_t_range must be [lo, hi) with 0 <= lo < hi <= 1000, got {self.dmd_t_range}")
+        if self.mixed_precision not in ("auto", "bf16", "no"):
+            raise ValueError(f"mixed_precision must be auto, bf16 or no, got {self.mixed_precision!r}")
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1)
@@ -85,7 +123,8 @@ def bind_conditions(model: torch.nn.Module, inp: dict[str, torch.Tensor], keep: 
     """``eps_fn(x_t, t)`` of ``model`` with one batch's anchors, references and cameras."""
     def eps(x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         return model(x_t, t, inp["anchor"], inp["reference"], inp["target_w2c"], inp["target_K"],
-                     inp["reference_w2c"], inp["reference_K"], anchor_keep=keep)
+                     inp["reference_w2c"], inp["reference_K"], anchor_keep=keep,
+                     anchor_mask=inp.get("anchor_mask"))
     return eps
 
 
@@ -94,16 +133,98 @@ def _x0(schedule: NoiseSchedule, eps_fn, x: torch.Tensor, t: int) -> torch.Tenso
     return schedule.x0_from_eps(x, eps_fn(x, tt).float(), tt)
 
 
+def backward_simulation_step(seed: int, step: int, num_timesteps: int) -> int:
+    """The generator step ``k`` in ``[0, num_timesteps)`` that DMD2's backward simulation
+    trains at optimiser step ``step`` (0-based).
+
+    Drawn from :func:`~worldbridge.training.trainer_state.step_generator` with no rank, so
+    every DDP rank draws the same ``k`` (DMD2 shares the step across ranks: ranks that drew
+    different ``k`` would make different numbers of forward passes and deadlock), and a
+    resumed run draws the same ``k`` as an uninterrupted one.
+
+    Raises:
+        ValueError: ``num_timesteps < 1``, or a negative seed or step.
+    """
+    if num_timesteps < 1:
+        raise ValueError(f"num_timesteps must be >= 1, got {num_timesteps}")
+    g = step_generator(seed, step, rank=None)
+    return int(torch.randint(num_timesteps, (1,), generator=g))
+
+
+def tile_batch(values: dict[str, torch.Tensor], batch: int, times: int) -> dict[str, torch.Tensor]:
+    """Repeat a batch ``times`` times along dim 0, generically over its keys.
+
+    Args:
+        values: per-sample tensors (e.g. :func:`~worldbridge.training.stage2.frame_model_inputs`'
+            dict: latents ``[B, C, h, w]``, cameras ``[B, 4, 4]`` / ``[B, 3, 3]``,
+            ``anchor_keep [B]``, and whatever keys it gains).
+        batch: B; every tensor whose first dimension is B is tiled to ``[times * B, ...]``
+            (copy ``j`` is rows ``j * B .. (j + 1) * B - 1``); anything else (non-tensors,
+            0-d tensors, tensors of another leading size) is passed through unchanged.
+        times: number of copies (>= 1).
+
+    Returns:
+        A new dict with the same keys.
+
+    Raises:
+        ValueError: ``times < 1``.
+    """
+    if times < 1:
+        raise ValueError(f"times must be >= 1, got {times}")
+    out = {}
+    for key, v in values.items():
+        if times > 1 and torch.is_tensor(v) and v.dim() >= 1 and v.shape[0] == batch:
+            v = torch.cat([v] * times)
+        out[key] = v
+    return out
+
+
+def _generator_x0s(schedule: NoiseSchedule, model: torch.nn.Module, inp: dict[str, torch.Tensor],
+                   keep: torch.Tensor, xs: list[torch.Tensor], ts: list[int]) -> list[torch.Tensor]:
+    """``x0`` predictions of ``model`` for several ``(x_t [B, C, h, w], t)`` pairs of one batch,
+    in ONE model call (one DDP forward): the pairs are concatenated along the batch."""
+    b = xs[0].shape[0]
+    n = len(xs)
+    x = torch.cat(xs) if n > 1 else xs[0]
+    tt = torch.cat([torch.full((b,), t, dtype=torch.long, device=x.device) for t in ts])
+    if n > 1:
+        inp, keep = tile_batch(inp, b, n), tile_batch({"keep": keep}, b, n)["keep"]
+    eps = bind_conditions(model, inp, keep)(x, tt)
+    return list(schedule.x0_from_eps(x, eps.float(), tt).split(b))
+
+
 def distill_stage3(cfg: Stage3Config, data: list[str | Path], teacher_dir: str | Path,
                    autoencoder_dir: str | Path, out_dir: str | Path, device: str | None = None,
                    progress: bool = True) -> TrainResult:
     """Distil ``teacher_dir`` into a few-step generator saved under ``out_dir/final``.
 
+    Runs single-process or under ``torchrun`` (DDP: gloo on CPU, NCCL on CUDA); every rank
+    makes the same DDP forward/backward passes each step (module docstring). Resumes from
+    ``out_dir/latest.txt`` when present.
+
+    Args:
+        cfg: DMD hyperparameters.
+        data: recorded dataset folders.
+        teacher_dir: Stage II frame-model checkpoint (its recorded noise schedule is used).
+        autoencoder_dir: the autoencoder the teacher was trained with.
+        out_dir: ``stage3.json``, ``loss.jsonl``, ``loss.png``, ``checkpoints/step_N``,
+            ``final`` (each: generator ``model.safetensors`` + ``config.json`` + optimizer
+            state, and ``fake/`` with the fake-score model and its optimizer state).
+        device: ``"cpu"`` / ``"cuda"``; default CUDA when available.
+        progress: a progress bar on rank 0.
+
+    Returns:
+        :class:`~worldbridge.training.stage2.TrainResult` (on every rank; only rank 0 writes
+        files); ``losses`` are this run's per-step regression losses (mean over ranks) and
+        ``resumed_from`` the checkpoint step it started from.
+
     Raises:
-        CheckpointError: bad teacher checkpoint; ValueError: bad config or no clips.
+        CheckpointError: bad teacher checkpoint; ValueError: bad config, no clips, or an
+        ``out_dir`` whose latest checkpoint is not a Stage III checkpoint of this teacher's
+        architecture; TrainerStateError: a damaged checkpoint to resume from.
     """
     from worldbridge.models.autoencoder_io import load_autoencoder
-    from worldbridge.models.checkpoint import load_frame_model, save_checkpoint
+    from worldbridge.models.checkpoint import load_frame_model
 
     info = init_distributed(device)
     dev = info.device
@@ -117,6 +238,7 @@ def distill_stage3(cfg: Stage3Config, data: list[str | Path], teacher_dir: str |
     autoencoder = load_autoencoder(autoencoder_dir, device=dev)
     opt_g = torch.optim.AdamW(gen_model.parameters(), lr=cfg.lr_generator)
     opt_f = torch.optim.AdamW(fake.parameters(), lr=cfg.lr_fake)
+    start = _resume(out, gen_model, fake, opt_g, opt_f, dev)
     if info.distributed:
         from torch.nn.parallel import DistributedDataParallel
 
@@ -125,39 +247,53 @@ def distill_stage3(cfg: Stage3Config, data: list[str | Path], teacher_dir: str |
         gen_ddp, fake_ddp = gen_model, fake
 
     loader = clip_loader(cfg, data, teacher.config.image_size)
+    batches_per_epoch = len(loader)
     log = LossLog(out / "loss.jsonl")
     if info.is_main:
         out.mkdir(parents=True, exist_ok=True)
         (out / "stage3.json").write_text(cfg.to_json())
-    g = torch.Generator().manual_seed(cfg.seed * 104729 + info.rank)
+        log.truncate(start)  # steps after the checkpoint are redone (and logged) again
     ts = [int(t) for t in cfg.timesteps]
-    step, epoch, history = 0, 0, []
+    step, history = start, []
+    epoch, skip = divmod(start, batches_per_epoch)
+    save = functools.partial(_save, out, gen_model, fake, opt_g, opt_f, cfg=cfg, schedule_cfg=schedule_cfg,
+                             teacher_dir=teacher_dir)
     bar = None
     if progress and info.is_main:
         from tqdm import tqdm
 
-        bar = tqdm(total=cfg.steps, desc="stage III (DMD)", unit="step")
+        bar = tqdm(total=cfg.steps, initial=start, desc="stage III (DMD)", unit="step")
     while step < cfg.steps:
-        loader.set_epoch(epoch)
+        loader.set_epoch(epoch, skip_batches=skip)
+        skip = 0
         for batch in loader:
             if step >= cfg.steps:
                 break
             t0 = time.perf_counter()
-            inp = frame_model_inputs(batch, autoencoder, dev)
+            g = step_generator(cfg.seed, step, info.rank)  # noise and timesteps: per rank
+            k = backward_simulation_step(cfg.seed, step, len(ts))  # shared by every rank
+            regress = cfg.regression_weight > 0 and step % cfg.regression_every == 0
+            inp = frame_model_inputs(batch, autoencoder, dev, teacher.config)
             keep = inp["anchor_keep"]
             shape = inp["x0"].shape
             x_T = torch.randn(shape, generator=g).to(dev)
             with autocast_for(cfg.mixed_precision, dev):
-                g_eps = bind_conditions(gen_ddp, inp, keep)
-                # backward simulation: run the steps before k without gradients
-                k = int(torch.randint(len(ts), (1,), generator=g))
+                # backward simulation: the steps before k, without gradients, through the
+                # unwrapped generator (no DDP forward, so no collective)
                 x = x_T
                 with torch.no_grad():
+                    g_eps_nograd = bind_conditions(gen_model, inp, keep)
                     for i in range(k):
-                        x0_prev = _x0(schedule, g_eps, x, ts[i])
+                        x0_prev = _x0(schedule, g_eps_nograd, x, ts[i])
                         noise = torch.randn(shape, generator=g).to(dev)
                         x = schedule.add_noise(x0_prev, noise, torch.full((shape[0],), ts[i + 1], device=dev))
-                x0_g = _x0(schedule, g_eps, x, ts[k])
+                # the one DDP forward with gradients of this step: x0 at step k, and (for the
+                # regression loss, when k > 0) x0 at the first step, in one batch
+                if regress and k > 0:
+                    x0_g, x0_first = _generator_x0s(schedule, gen_ddp, inp, keep, [x, x_T], [ts[k], ts[0]])
+                else:
+                    (x0_g,) = _generator_x0s(schedule, gen_ddp, inp, keep, [x], [ts[k]])
+                    x0_first = x0_g
                 # fake score: several updates on the current generator samples
                 f_eps = bind_conditions(fake_ddp, inp, keep)
                 for _ in range(cfg.fake_updates_per_step):
@@ -171,10 +307,9 @@ def distill_stage3(cfg: Stage3Config, data: list[str | Path], teacher_dir: str |
                                                   tuple(cfg.dmd_t_range))
                 loss = l_dmd
                 l_reg = torch.zeros((), device=dev)
-                if cfg.regression_weight > 0 and step % cfg.regression_every == 0:
+                if regress:
                     with torch.no_grad():
                         target = ddim.sample(real, x_T)
-                    x0_first = x0_g if k == 0 else _x0(schedule, g_eps, x_T, ts[0])
                     l_reg = regression_loss(x0_first.float(), target.float())
                     loss = loss + cfg.regression_weight * l_reg
             opt_g.zero_grad(set_to_none=True)
@@ -182,28 +317,82 @@ def distill_stage3(cfg: Stage3Config, data: list[str | Path], teacher_dir: str |
             torch.nn.utils.clip_grad_norm_(gen_model.parameters(), cfg.grad_clip)
             opt_g.step()
             step += 1
-            values = {"dmd": float(all_reduce_mean(l_dmd).item()), "fake": float(all_reduce_mean(lf).item()),
-                      "regression": float(all_reduce_mean(l_reg).item())}
+            # one collective for every logged value; sim_step is the mean of the ranks' k, so
+            # a log row shows an integer only if every rank trained the same generator step
+            logged = torch.stack([l_dmd.detach().float(), lf.detach().float(), l_reg.detach().float(),
+                                  torch.tensor(stats["dmd_grad_norm"], device=dev),
+                                  torch.tensor(float(k), device=dev)])
+            mean = all_reduce_mean(logged).tolist()
+            values = dict(zip(("dmd", "fake", "regression", "dmd_grad_norm", "sim_step"), mean))
             history.append(values["regression"])
             if info.is_main:
                 if step % cfg.log_every == 0 or step == cfg.steps:
-                    log.append(step, **values, dmd_grad_norm=stats["dmd_grad_norm"])
+                    log.append(step, **values)
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix(dmd=f"{values['dmd']:.4f}", reg=f"{values['regression']:.4f}",
                                     s_per_step=f"{time.perf_counter() - t0:.2f}")
+                if step % cfg.checkpoint_every == 0 and step < cfg.steps:
+                    save(f"checkpoints/step_{step:07d}", step)
         epoch += 1
     final = out / "final"
     if info.is_main:
-        save_checkpoint(gen_model, final, extra={"stage": "III", "step": step, "schedule": schedule_cfg.to_dict(),
-                                                 "sampler_timesteps": ts})
+        save("final", step)
         if log.read():
-            plot_loss_curves(log, out / "loss.png", title="Stage III (DMD) losses")
+            plot_loss_curves(log, out / "loss.png", title="Stage III (DMD) losses",
+                             exclude=("lr", "anchor_keep", "sim_step"))
     if bar is not None:
         bar.close()
     if info.distributed:
         torch.distributed.barrier()
-    return TrainResult(step, history[-1] if history else float("nan"), out, final, history)
+    return TrainResult(step, history[-1] if history else float("nan"), out, final, history, resumed_from=start)
+
+
+def _save(out: Path, gen_model, fake, opt_g, opt_f, rel: str, step: int, *, cfg: Stage3Config,
+          schedule_cfg: ScheduleConfig, teacher_dir) -> None:
+    """Write a complete Stage III checkpoint to ``out/rel``, then point ``latest.txt`` at it."""
+    from worldbridge.models.checkpoint import save_checkpoint
+
+    path = out / rel
+    save_checkpoint(gen_model, path, extra={"stage": "III", "step": step, "schedule": schedule_cfg.to_dict(),
+                                            "sampler_timesteps": [int(t) for t in cfg.timesteps],
+                                            "teacher": str(teacher_dir)})
+    save_trainer_state(path, opt_g, step, extra={"stage3": json.loads(cfg.to_json())})
+    save_checkpoint(fake, path / FAKE_SUBDIR, extra={"stage": "III-fake-score", "step": step})
+    save_trainer_state(path / FAKE_SUBDIR, opt_f, step)
+    mark_latest(out, rel)
+
+
+def _resume(out: Path, gen_model, fake, opt_g, opt_f, dev) -> int:
+    """Load the latest Stage III checkpoint of ``out`` (if any) into the models and
+    optimizers; return its step (0 when starting fresh).
+
+    Raises:
+        ValueError: the latest checkpoint is not a Stage III one, or is for another
+            architecture than the teacher's. TrainerStateError: damaged or inconsistent
+            optimizer states.
+    """
+    from worldbridge.models.checkpoint import load_checkpoint_extra, load_frame_model
+
+    latest = latest_checkpoint(out)
+    if latest is None:
+        return 0
+    stage = load_checkpoint_extra(latest).get("stage")
+    if stage != "III":
+        raise ValueError(f"{out} already holds a stage {stage!r} checkpoint ({latest}), not a Stage III "
+                         "one to resume: give distill its own --out folder")
+    steps = []
+    for model, opt, path in ((gen_model, opt_g, latest), (fake, opt_f, latest / FAKE_SUBDIR)):
+        saved = load_frame_model(path, device=dev)
+        if saved.config != model.config:
+            raise ValueError(f"checkpoint {path} is a {saved.config} model, the teacher is a {model.config}: "
+                             "resume with the same teacher or use a new --out")
+        model.load_state_dict(saved.state_dict())
+        steps.append(load_trainer_state(path, opt)[0])
+    if steps[0] != steps[1]:
+        raise TrainerStateError(f"checkpoint {latest} holds the generator of step {steps[0]} but the fake "
+                                f"score of step {steps[1]}")
+    return steps[0]
 
 
 def _teacher_schedule(teacher_dir: str | Path) -> ScheduleConfig:

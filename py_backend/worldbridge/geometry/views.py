@@ -1,0 +1,116 @@
+"""Camera and reference-view value types (OpenCV camera-to-world, metres, pixels).
+
+A :class:`Camera` is validated once, when it is made: a finite rigid ``c2w`` and its
+intrinsics; its world-to-camera inverse is computed once and kept. A
+:class:`ReferenceView` is a view the frame model may take as its reference: one of a
+session's engine reference views or a keyframe it generated.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from worldbridge.geometry.conventions import invert_rigid, validate_rigid
+from worldbridge.geometry.intrinsics import Intrinsics
+
+__all__ = ["Camera", "ReferenceView", "pose_distance"]
+
+
+@dataclass(frozen=True, eq=False)
+class Camera:
+    """A posed pinhole camera.
+
+    Attributes:
+        c2w: ``[4, 4]`` float64 OpenCV camera-to-world (X right, Y down, Z forward),
+            metres; read-only.
+        intrinsics: pixels, for a ``width x height`` image.
+        w2c: ``[4, 4]`` float64 world-to-camera, the exact rigid inverse; read-only.
+
+    Raises:
+        PoseError (a ValueError): ``c2w`` not a finite rigid ``[4, 4]`` transform.
+        ValueError: ``intrinsics`` not an :class:`Intrinsics`.
+    """
+
+    c2w: np.ndarray
+    intrinsics: Intrinsics
+    w2c: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.intrinsics, Intrinsics):
+            raise ValueError(f"intrinsics must be an Intrinsics, got {type(self.intrinsics).__name__}")
+        c2w = validate_rigid(np.array(self.c2w, dtype=np.float64), name="c2w")
+        w2c = invert_rigid(c2w)
+        c2w.flags.writeable = False
+        w2c.flags.writeable = False
+        object.__setattr__(self, "c2w", c2w)
+        object.__setattr__(self, "w2c", w2c)
+
+    @property
+    def position(self) -> np.ndarray:
+        """``[3]`` camera centre in the world, metres."""
+        return self.c2w[:3, 3]
+
+
+def pose_distance(a: Camera, b: Camera, scale: float = 1.0) -> float:
+    """How far apart two camera poses are: translation in scene units plus rotation angle.
+
+    ``|c_a - c_b| / scale + angle(R_a^T R_b)``, the angle in radians: turning by one radian
+    counts as much as moving by one scene scale (the median depth of the scene, so a turn
+    that swings the view across the scene weighs like a walk across it).
+
+    Args:
+        a, b: the cameras.
+        scale: scene scale, metres (> 0).
+
+    Returns:
+        A non-negative distance (unitless).
+
+    Raises:
+        ValueError: a non-positive or non-finite scale.
+    """
+    if not (math.isfinite(scale) and scale > 0):
+        raise ValueError(f"scale must be finite and > 0 metres, got {scale!r}")
+    t = float(np.linalg.norm(a.position - b.position)) / scale
+    r = a.c2w[:3, :3].T @ b.c2w[:3, :3]
+    cos = max(-1.0, min(1.0, (float(np.trace(r)) - 1.0) / 2.0))
+    return t + math.acos(cos)
+
+
+@dataclass(frozen=True, eq=False)
+class ReferenceView:
+    """A view the frame model may use as its reference view.
+
+    Attributes:
+        view_id: the session's id of the view, unique and never reused within a session
+            (caches of the reference's keys and values are keyed by it).
+        rgb: ``[H, W, 3]`` uint8 colours, top row first; read-only.
+        camera: its camera (intrinsics of size ``W x H``).
+        scale: the scene scale it sees, metres (the median of its valid depth,
+            :func:`~worldbridge.memory.anchors.depth_scale`): PRoPE's pose normalisation.
+        keyframe: True for a generated keyframe, False for an engine reference view.
+
+    Raises:
+        ValueError: rgb not ``[H, W, 3]`` uint8 of the camera's size, or a bad scale.
+    """
+
+    view_id: int
+    rgb: np.ndarray
+    camera: Camera
+    scale: float = 1.0
+    keyframe: bool = False
+
+    def __post_init__(self) -> None:
+        k = self.camera.intrinsics
+        rgb = self.rgb
+        if not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8 or rgb.shape != (k.height, k.width, 3):
+            got = f"{rgb.dtype} {list(rgb.shape)}" if isinstance(rgb, np.ndarray) else type(rgb).__name__
+            raise ValueError(f"reference rgb must be uint8 [{k.height}, {k.width}, 3] (the camera's "
+                             f"size), got {got}")
+        if not (math.isfinite(self.scale) and self.scale > 0):
+            raise ValueError(f"reference scale must be finite and > 0 metres, got {self.scale!r}")
+        rgb = np.array(rgb, copy=True)
+        rgb.flags.writeable = False
+        object.__setattr__(self, "rgb", rgb)
