@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Reproduce the starter model shipped in py_backend/worldbridge/assets/starter_model:
 # record Panda3D garden trajectories, train the compact autoencoder, Stage II, Stage III
-# (DMD, 2 steps), evaluate on held-out trajectories, bundle. CPU is enough (about an hour
-# on 2 cores); on a GPU raise the steps.
+# (DMD, 2 steps), bundle, evaluate on held-out trajectories. CPU is enough (79 minutes
+# measured on a 2-core VM); on a GPU raise the steps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK=${WORK:-work/starter}
@@ -27,5 +27,7 @@ $WB distill --data $TRAIN --teacher "$WORK/stage2/final" --autoencoder "$WORK/ae
   --lr 1e-4 --workers 1
 $WB export-bundle --model "$WORK/stage3/final" --autoencoder "$WORK/ae" \
   --out py_backend/worldbridge/assets/starter_model
+# extrapolation protocol on the held-out trajectories: 1 and 2 reference views, targets 4, 8
+# and 16 frames away, the teacher with 2 and 20 DDIM steps beside the student
 $WB eval --bundle py_backend/worldbridge/assets/starter_model --teacher "$WORK/stage2/final" \
-  --data $HELDOUT --clips 8 --out "$WORK/eval.json" --markdown "$WORK/eval.md"
+  --data $HELDOUT --out "$WORK/eval.json" --markdown "$WORK/eval.md"

@@ -1,6 +1,5 @@
 """Trainer state without pickles, loss logs and curves, single-process distributed info."""
 
-import json
 
 import pytest
 import torch

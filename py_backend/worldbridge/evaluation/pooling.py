@@ -41,7 +41,6 @@ from worldbridge.evaluation.metrics import (
     SSIM_SIGMA,
     SSIM_WINDOW,
     _gradient_terms,
-    _masked_gradient_energy,
     border_ssim_map,
     gaussian_window,
     warp_error,

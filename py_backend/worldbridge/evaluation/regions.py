@@ -38,7 +38,7 @@ direction matters, so it is classified by direction. A sky pixel is seen by a re
 whose image contains the direction (in front of the camera) and whose own depth there is
 sky too; a finite reference depth there is an occluder (sky behind a building the target
 looks past is ``DISOCCLUDED``). This matches serving, which lifts reference sky far away
-along its rays (:data:`worldbridge.serving.session_state.SKY_DEPTH_M`), so the anchors do
+along its rays (:data:`worldbridge.memory.anchors.SKY_DEPTH_M`), so the anchors do
 show sky where a reference saw it.
 
 Silhouettes are decided at pixel resolution: along a depth edge a one-pixel band can fall

@@ -1,7 +1,7 @@
 """Latent anchors: scene memory whose points carry autoencoder latents instead of RGB.
 
 The latent spatial memory of Mirage ("Latent Spatial Memory for Video World Models",
-seeds/003_0a737815bdcf2cff.txt, section 3: latent token lifting, Eq. 3, and latent-space
+arXiv 2606.09828, section 3: latent token lifting, Eq. 3, and latent-space
 warping, section 3.2): each latent cell of a posed view is lifted into 3D with the view's
 depth (depth-guided back-projection of latent tokens), and a novel view's anchor is
 rendered directly in latent space (latent-space warping).

@@ -1,6 +1,6 @@
 """The frame model's architecture config (a frozen dataclass saved as JSON beside the weights).
 
-The paper-sized model is InSpatio-WorldFM's (seeds/001, sections 2.3 and 2.4.1): a
+The paper-sized model is InSpatio-WorldFM's (arXiv 2603.11911, sections 2.3 and 2.4.1): a
 PixArt-Sigma XL/2 backbone (Chen et al. 2024, "PixArt-Sigma"; 28 layers, hidden 1152,
 16 heads, patch 2, 4 latent channels) on 512 x 512 images whose f8 latents are 64 x 64, so
 the width-concatenated [target | anchor | reference] input is 3 x 32 x 32 = 3072 tokens.

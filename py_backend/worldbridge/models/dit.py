@@ -2,7 +2,7 @@
 
 Sources:
 
-* InSpatio-WorldFM (seeds/001), sections 2.2 (formulation: ``eps_theta(z_t, t, C)`` with
+* InSpatio-WorldFM (arXiv 2603.11911), sections 2.2 (formulation: ``eps_theta(z_t, t, C)`` with
   ``C = {x_ref, pi_ref, pi_tgt, x^_tgt}``), 2.3 (PixArt-Sigma backbone) and 2.4.1 (model
   architecture): the noisy target latent, the anchor (point-cloud render at the target pose)
   and the reference latent are concatenated along the width, patch-embedded by one shared

@@ -32,7 +32,7 @@ the dynamo exporter needs the ``onnxscript`` package. The denoiser graph traces
 values), so nothing data-dependent is frozen into the graph. PRoPE's projective products trace to ``Einsum``; its RoPE tables and
 the sin-cos position embeddings are constants in the graph.
 
-Sources: InSpatio-WorldFM (seeds/001) section 2.5 (the 2-step distilled sampler these graphs
+Sources: InSpatio-WorldFM (arXiv 2603.11911) section 2.5 (the 2-step distilled sampler these graphs
 serve); ONNX Runtime's execution providers and I/O binding
 (https://onnxruntime.ai/docs/api/python/api_summary.html).
 """

@@ -436,13 +436,17 @@ class FramePipeline:
 
         Returns:
             ``[H, W, 3]`` uint8 RGB, top row first; with anchor lock equal to
-            ``anchor_rgb`` wherever ``anchor_mask`` is True.
+            ``anchor_rgb`` wherever ``anchor_mask`` is True (a fully covered frame is the
+            anchor render, and the model does not run).
 
         Raises:
             ValueError: mismatched images, no reference view.
         """
+        lock = self.options.anchor_lock if anchor_lock is None else anchor_lock
+        if lock and anchor_mask.shape == anchor_rgb.shape[:2] and anchor_mask.all():
+            return anchor_rgb.copy()  # nothing to fill: the model would be pasted over anyway
         frame = self.model_frame(anchor_rgb, anchor_mask, target, references, seed)
-        return self.composite(frame, anchor_rgb, anchor_mask, anchor_lock)
+        return self.composite(frame, anchor_rgb, anchor_mask, lock)
 
 
 def _unit_tensor(rgb: np.ndarray) -> torch.Tensor:

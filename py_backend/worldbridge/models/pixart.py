@@ -1,6 +1,6 @@
 """Initialise the frame model from a PixArt-Sigma checkpoint on local disk.
 
-InSpatio-WorldFM starts from PixArt-Sigma (seeds/001, section 2.3; Chen et al. 2024,
+InSpatio-WorldFM starts from PixArt-Sigma (arXiv 2603.11911, section 2.3; Chen et al. 2024,
 "PixArt-Sigma"). Our :class:`~worldbridge.models.dit.FrameModel` keeps PixArt's
 self-attention blocks, adaLN-single timestep path, patch embedding and final layer, and drops
 the text path (T5 caption projection and cross-attention). Two key layouts are understood:

@@ -1,7 +1,7 @@
 """PRoPE: cameras as relative positional encoding in attention.
 
 Source: Li et al. 2025, "Cameras as Relative Positional Encoding" (arXiv 2507.10496,
-NeurIPS 2025), section 3 ("PRoPE"); used by InSpatio-WorldFM (seeds/001, section 2.4.1,
+NeurIPS 2025), section 3 ("PRoPE"); used by InSpatio-WorldFM (arXiv 2603.11911, section 2.4.1,
 "Camera Pose Encoding"). Written from the paper's equations; the authors' reference code
 (MIT) was read to match its conventions (normalised intrinsics, channel layout, RoPE
 frequencies), not copied.

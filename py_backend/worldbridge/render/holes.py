@@ -93,14 +93,26 @@ def composite_anchor_locked(anchor_rgb: np.ndarray, mask: np.ndarray, generated:
                          f"generated {list(generated.shape)} must have the same size")
     if not feather_px >= 0:
         raise ValueError(f"feather_px must be >= 0, got {feather_px!r}")
-    gen = generated.astype(np.float32)
     if mask.all():
         return anchor_rgb.copy()
     if not mask.any():
-        return np.clip(np.rint(gen), 0, 255).astype(np.uint8)
-    index, dist = nearest_covered(mask)
-    near = anchor_rgb.reshape(-1, 3)[index.ravel()].reshape(anchor_rgb.shape).astype(np.float32)
-    w = np.minimum(1.0, dist / (float(feather_px) + 1.0))[..., None]
-    out = np.clip(np.rint((1.0 - w) * near + w * gen), 0, 255).astype(np.uint8)
-    out[mask] = anchor_rgb[mask]
+        return np.clip(np.rint(generated), 0, 255).astype(np.uint8)
+    hole_u8 = (~mask).astype(np.uint8)
+    dist, labels = cv2.distanceTransformWithLabels(hole_u8, cv2.DIST_L2, 5,
+                                                   labelType=cv2.DIST_LABEL_PIXEL)
+    hole = np.flatnonzero(hole_u8.ravel())  # flat indices of the hole pixels
+    nearest = np.flatnonzero(mask.ravel())[labels.ravel()[hole] - 1]
+    # np.take and per-channel column writes: several times faster than row fancy-indexing
+    near = np.take(anchor_rgb.reshape(-1, 3), nearest, axis=0).astype(np.float32)  # [M, 3]
+    gen = np.take(generated.reshape(-1, 3), hole, axis=0).astype(np.float32, copy=False)
+    w = np.minimum(dist.ravel()[hole] / np.float32(feather_px + 1.0), np.float32(1.0))[:, None]
+    val = near + w * (gen - near)
+    np.rint(val, out=val)
+    np.clip(val, 0, 255, out=val)
+    val = val.astype(np.uint8)
+    out = anchor_rgb.copy()
+    rows = out.reshape(-1, 3)
+    for c in range(3):
+        column = rows[:, c]
+        column[hole] = val[:, c]
     return out

@@ -1,6 +1,6 @@
 """Training clips from recorded trajectories: (target, anchor, reference) triples.
 
-Source: InSpatio-WorldFM (seeds/001_cf5667605b2ecdfd.txt), section 2.4.1 "Fundamental
+Source: InSpatio-WorldFM (arXiv 2603.11911), section 2.4.1 "Fundamental
 Frame Model" (its "Training Data" and "Training Strategy" paragraphs) and 2.4.2
 "Finetuning with Synthetic Data": each training sample is a clip of 16 frames
 with ground-truth poses and depth; 4 of them form the *reference group* whose frames are
