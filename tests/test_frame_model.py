@@ -291,3 +291,51 @@ def test_bad_inputs_raise_value_errors(key, value, message):
     inp[key] = value
     with pytest.raises(ValueError, match=message):
         model(**inp)
+
+
+def test_anchor_coverage_input():
+    """anchor_mask_channel: the coverage is required, reaches the output once the model has
+    learned to use it, and starts neutral (its embedding is zero-initialised); a model
+    without the channel refuses one."""
+    model = _model()
+    inp = _inputs(model.config)
+    with torch.no_grad():
+        out = model(**inp)
+        other = model(**{**inp, "anchor_mask": 1.0 - inp["anchor_mask"]})
+        assert (out - other).abs().max() > 1e-3
+        fresh = FrameModel(model.config).eval()
+        torch.testing.assert_close(fresh(**inp), fresh(**{**inp, "anchor_mask": torch.zeros_like(inp["anchor_mask"])}))
+    with pytest.raises(ValueError, match="anchor_mask must be a float tensor"):
+        model(**{k: v for k, v in inp.items() if k != "anchor_mask"})
+    with pytest.raises(ValueError, match="anchor_mask must be a float tensor"):
+        model(**{**inp, "anchor_mask": inp["anchor_mask"][:, :, :4]})
+    plain = _model(anchor_mask_channel=False)
+    with pytest.raises(ValueError, match="no anchor-mask input"):
+        plain(**inp)
+    with torch.no_grad():
+        assert plain(**{k: v for k, v in inp.items() if k != "anchor_mask"}).shape == out.shape
+
+
+def test_legacy_checkpoints_load_with_the_legacy_conditioning(tmp_path):
+    from worldbridge.models import load_frame_model, save_checkpoint
+
+    model = _model(anchor_mask_channel=False, pose_normalization="none")
+    save_checkpoint(model, tmp_path)
+    data = json.loads((tmp_path / "config.json").read_text())
+    assert data["_format_version"] == 2 and data["pose_normalization"] == "none"
+    for key in ("anchor_mask_channel", "pose_normalization", "anchor_hole_value"):
+        del data[key]
+    data["_format_version"] = 1
+    (tmp_path / "config.json").write_text(json.dumps(data))
+    cfg = load_frame_model(tmp_path).config
+    assert (cfg.anchor_mask_channel, cfg.pose_normalization, cfg.anchor_hole_value) == (False, "none", 0.0)
+    # the same file written as format 2 without the keys means the new defaults: refused,
+    # because the weights have no coverage embedding
+    data["_format_version"] = 2
+    (tmp_path / "config.json").write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="mask_embedder"):
+        load_frame_model(tmp_path)
+    data["_format_version"] = 9
+    (tmp_path / "config.json").write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="newer"):
+        load_frame_model(tmp_path)

@@ -65,3 +65,34 @@ def test_pose_seed_is_stable_for_a_still_camera_and_changes_when_it_moves():
     assert pose_seed(5, c2w) != pose_seed(5, moved)
     assert pose_seed(5, c2w) != pose_seed(6, c2w)
     assert 0 <= pose_seed(5, c2w) < 2 ** 63
+
+
+def test_generator_options_round_trip_through_worker_flags(tmp_path, monkeypatch):
+    """What `worldbridge serve` parses is what each local worker rebuilds from its argv."""
+    import argparse
+    from pathlib import Path
+
+    from worldbridge.generators import GeneratorOptions, add_generator_arguments
+    from worldbridge.generators.options import ENV_BUNDLE
+
+    p = argparse.ArgumentParser()
+    add_generator_arguments(p)
+    opts = GeneratorOptions.from_args(p.parse_args([
+        "--frame-model", str(tmp_path / "b"), "--device", "cpu", "--precision", "bf16",
+        "--ort-providers", "CUDAExecutionProvider, CPUExecutionProvider", "--ort-threads", "3",
+        "--anchor-lock", "off", "--feather-px", "1.5"]))
+    assert opts == GeneratorOptions(bundle=tmp_path / "b", device="cpu", precision="bf16",
+                                    ort_providers=("CUDAExecutionProvider", "CPUExecutionProvider"),
+                                    ort_threads=3, anchor_lock=False, feather_px=1.5)
+    assert GeneratorOptions.from_args(p.parse_args(opts.to_argv())) == opts
+    assert GeneratorOptions.from_args(p.parse_args([])) == GeneratorOptions()
+    # a flag beats the environment; the environment beats the starter model
+    monkeypatch.setenv(ENV_BUNDLE, str(tmp_path / "env"))
+    assert opts.bundle_path() == tmp_path / "b" and GeneratorOptions().bundle_path() == tmp_path / "env"
+    assert GeneratorOptions().onnx_path() == tmp_path / "env" / "onnx"
+    monkeypatch.delenv(ENV_BUNDLE)
+    assert GeneratorOptions().bundle_path().parts[-2:] == ("assets", "starter_model")
+    for bad in ({"precision": "fp8"}, {"ort_threads": -1}, {"feather_px": -1.0}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            GeneratorOptions(**bad)
+    assert isinstance(opts.bundle, Path)
