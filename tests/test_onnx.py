@@ -7,7 +7,7 @@ Parity tolerances (float32, CPU provider), asserted below:
 * reference-cache graph vs ``compute_reference_cache``: the same (measured ~1e-6 abs);
 * encoder / decoder vs the autoencoder: max abs diff <= 1e-4;
 * the whole 2-step generator vs the PyTorch ``frame-model`` generator on the same
-  ``GenerationContext`` (a 16:9 frame, a third of it holes, two reference views, with and
+  ``GenerationContext`` (a 16:9 frame, 42 % of it holes, two reference views, with and
   without anchor lock): uint8 frames differ by at most 2 levels.
 """
 
@@ -171,7 +171,7 @@ def test_autoencoder_graphs_match_pytorch(exported):
 
 
 def _contexts():
-    """A 16:9 frame (160 x 90) with a third of its anchor missing, and two reference views."""
+    """A 16:9 frame (160 x 90) with 42 % of its anchor missing, and two reference views."""
     k = Intrinsics.from_vertical_fov(60, 160, 90)
     rng = np.random.default_rng(0)
     anchor = rng.integers(0, 256, (90, 160, 3), dtype=np.uint8)
