@@ -26,8 +26,16 @@ How a clip is built here (:meth:`ClipDataset.plan` and :meth:`ClipDataset.load`)
    spread over the clip, never two in one bin, but in varying places, so targets are at
    varying distances from their references), and the references are lifted into the point
    cloud in a random order (which only matters where two points tie in the z-buffer).
+   With ``reference_layout="contiguous"`` (extrapolation, what serving meets: one or two
+   engine views and a camera that moves away from them) R is drawn uniformly from
+   ``[min_references, num_references]`` and the references are consecutive, each
+   ``reference_gap`` frames (drawn from the range) after the previous one, at a random
+   place in the clip; targets may then be up to ``max_target_distance`` frames from the
+   nearest reference, on either side.
 3. **Targets.** The ``clip_len - R`` other frames, in time order (or ``targets_per_clip``
-   of them drawn at random, in time order: cheaper clips, fewer triples).
+   of them drawn at random, in time order: cheaper clips, fewer triples); with
+   ``max_target_distance`` only frames that close to a reference (drawn with replacement
+   when fewer than ``targets_per_clip`` remain).
 4. **Reference of a target.** The reference frame at the smallest ``|position - target|``
    in the clip; a tie (a target midway between two references) goes to the earlier one,
    or to a random one of the two with ``shuffle_references``.
@@ -42,6 +50,12 @@ How a clip is built here (:meth:`ClipDataset.plan` and :meth:`ClipDataset.load`)
 6. **Anchor masking.** Each target's anchor is dropped (``anchor_keep`` False) with
    probability ``anchor_mask_prob``, independently per target. The anchor tensors are left
    intact; the trainer replaces dropped anchors (whole frames) with its null condition.
+7. **Point and reference dropout** (the paper's "random shuffling and masking" of the
+   point cloud): each reference is left out of the point cloud with probability
+   ``reference_dropout`` (at least one stays; its image may still be a target's reference
+   view, so the model learns to take content from the reference image where the anchor
+   has none), and a fraction drawn uniformly from ``[0, point_dropout]`` of every
+   reference's depth pixels is not lifted (sparser anchors, more cracks).
 
 Depth: recorded depth is uint16 millimetres with 0 for invalid, sky and beyond 65.535 m
 (:mod:`worldbridge.recording.png_codec`); non-positive and non-finite values are never
@@ -117,6 +131,19 @@ class ClipSpec:
         zero_depth_is_sky: lift zero-depth reference pixels as sky (far along their rays,
             :func:`~worldbridge.memory.anchors.lifting_depth`, as serving lifts +inf sky)
             instead of skipping them.
+        reference_layout: ``"spread"`` (references spread over the clip, the paper's
+            interpolation layout) or ``"contiguous"`` (consecutive references, targets on
+            both sides: extrapolation; needs ``targets_per_clip``).
+        min_references: with ``"contiguous"``, the fewest references of a clip (R is
+            uniform in ``[min_references, num_references]``); None: ``num_references``.
+        reference_gap: ``(min, max)`` clip positions between consecutive contiguous
+            references.
+        max_target_distance: targets at most this many clip positions from their nearest
+            reference; None: any.
+        point_dropout: the largest fraction of reference depth pixels left unlifted, in
+            [0, 1) (each clip draws its fraction uniformly from ``[0, point_dropout]``).
+        reference_dropout: probability that a reference is left out of the point cloud,
+            in [0, 1) (at least one always stays).
 
     Raises:
         ValueError: a value out of range (clip_len < 2, num_references not in
@@ -135,6 +162,12 @@ class ClipSpec:
     targets_per_clip: int | None = None
     point_radius_px: int = 0
     zero_depth_is_sky: bool = False
+    reference_layout: str = "spread"
+    min_references: int | None = None
+    reference_gap: tuple[int, int] = (2, 4)
+    max_target_distance: int | None = None
+    point_dropout: float = 0.0
+    reference_dropout: float = 0.0
 
     def __post_init__(self) -> None:
         _int(self.clip_len, "clip_len", 2)
@@ -161,6 +194,36 @@ class ClipSpec:
                 raise ValueError(f"targets_per_clip must be <= clip_len - num_references = "
                                  f"{self.clip_len - refs}, got {k}")
         _int(self.point_radius_px, "point_radius_px", 0)
+        if self.reference_layout not in ("spread", "contiguous"):
+            raise ValueError(f"reference_layout must be 'spread' or 'contiguous', got "
+                             f"{self.reference_layout!r}")
+        if self.min_references is not None:
+            lo = _int(self.min_references, "min_references", 1)
+            if lo > refs:
+                raise ValueError(f"min_references must be <= num_references = {refs}, got {lo}")
+            if self.reference_layout != "contiguous" and lo != refs:
+                raise ValueError("a varying reference count (min_references) needs "
+                                 "reference_layout='contiguous'")
+        gap = tuple(self.reference_gap) if isinstance(self.reference_gap, (tuple, list)) else None
+        if gap is None or len(gap) != 2:
+            raise ValueError(f"reference_gap must be a (min, max) pair, got {self.reference_gap!r}")
+        g_lo, g_hi = _int(gap[0], "reference_gap[0]", 1), _int(gap[1], "reference_gap[1]", 1)
+        if g_hi < g_lo:
+            raise ValueError(f"reference_gap must have min <= max, got {gap}")
+        object.__setattr__(self, "reference_gap", (g_lo, g_hi))
+        if self.reference_layout == "contiguous":
+            if self.targets_per_clip is None:
+                raise ValueError("reference_layout='contiguous' needs targets_per_clip (clips "
+                                 "of one batch must have the same number of targets)")
+            if (refs - 1) * g_hi + 1 >= self.clip_len:
+                raise ValueError(f"{refs} references {g_hi} positions apart leave no target in a "
+                                 f"clip of {self.clip_len}")
+        if self.max_target_distance is not None:
+            _int(self.max_target_distance, "max_target_distance", 1)
+        for name in ("point_dropout", "reference_dropout"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0.0 <= v < 1.0:
+                raise ValueError(f"{name} must be a number in [0, 1), got {v!r}")
 
     @property
     def num_targets(self) -> int:
@@ -178,6 +241,7 @@ class ClipSpec:
         """A JSON-serialisable dict of the fields."""
         d = dataclasses.asdict(self)
         d["frame_stride"] = list(self.frame_stride)
+        d["reference_gap"] = list(self.reference_gap)
         return d
 
     @classmethod
@@ -192,8 +256,9 @@ class ClipSpec:
         if unknown:
             raise ValueError(f"unknown ClipSpec fields {unknown}; known: {sorted(names)}")
         d = dict(d)
-        if "frame_stride" in d:
-            d["frame_stride"] = tuple(d["frame_stride"])
+        for key in ("frame_stride", "reference_gap"):
+            if key in d:
+                d[key] = tuple(d[key])
         return cls(**d)
 
 
@@ -213,7 +278,11 @@ class ClipPlan:
             target's temporally closest reference.
         anchor_keep: ``[T]`` bool, False where the anchor is masked.
         sample_seed: a 63-bit seed for later random choices of this item (e.g.
-            :func:`~worldbridge.training.data.collate_clips` subsampling).
+            :func:`~worldbridge.training.data.collate_clips` subsampling and point
+            dropout).
+        lifted: ``[R]`` bool, False for references left out of the point cloud
+            (reference dropout).
+        point_dropout: fraction of reference depth pixels left unlifted in this clip.
     """
 
     clip_index: int
@@ -225,6 +294,8 @@ class ClipPlan:
     target_reference: np.ndarray
     anchor_keep: np.ndarray
     sample_seed: int
+    lifted: np.ndarray | None = None
+    point_dropout: float = 0.0
 
 
 def crop_resize_intrinsics(intrinsics: Intrinsics, size: int) -> Intrinsics:
@@ -391,14 +462,22 @@ class ClipDataset(torch.utils.data.Dataset):
         frames = start + stride * np.arange(spec.clip_len, dtype=np.int64)
 
         r, length = spec.num_references, spec.clip_len
-        if spec.shuffle_references:
-            bins = np.array_split(np.arange(length), r)
-            refs = np.array([b[rng.integers(len(b))] for b in bins], dtype=np.int64)
+        if spec.reference_layout == "contiguous":
+            refs, targets = self._contiguous(rng)
+            r = len(refs)
         else:
-            refs = np.round(np.linspace(0, length - 1, r)).astype(np.int64)
-        targets = np.setdiff1d(np.arange(length, dtype=np.int64), refs)
-        if spec.targets_per_clip is not None:
-            targets = np.sort(rng.choice(targets, spec.targets_per_clip, replace=False))
+            if spec.shuffle_references:
+                bins = np.array_split(np.arange(length), r)
+                refs = np.array([b[rng.integers(len(b))] for b in bins], dtype=np.int64)
+            else:
+                refs = np.round(np.linspace(0, length - 1, r)).astype(np.int64)
+            targets = np.setdiff1d(np.arange(length, dtype=np.int64), refs)
+            if spec.max_target_distance is not None:
+                near = np.abs(targets[:, None] - refs[None, :]).min(axis=1)
+                targets = targets[near <= spec.max_target_distance]
+            if spec.targets_per_clip is not None:
+                targets = np.sort(rng.choice(targets, spec.targets_per_clip,
+                                             replace=len(targets) < spec.targets_per_clip))
         order = rng.permutation(r) if spec.shuffle_references else np.arange(r)
         refs = refs[order]  # lifting order
 
@@ -411,10 +490,35 @@ class ClipDataset(torch.utils.data.Dataset):
             score = np.where(tied, -refs[None, :].astype(np.float64), -np.inf)
         target_ref = np.argmax(score, axis=1).astype(np.int64)
         keep = rng.random(len(targets)) >= spec.anchor_mask_prob
+        sample_seed = int(rng.integers(2**63 - 1))
+        lifted = np.ones(r, bool)
+        if spec.reference_dropout > 0 and r > 1:
+            lifted = rng.random(r) >= spec.reference_dropout
+            if not lifted.any():
+                lifted[rng.integers(r)] = True
+        dropout = float(rng.uniform(0.0, spec.point_dropout)) if spec.point_dropout > 0 else 0.0
         return ClipPlan(clip_index=index, dataset_index=di, stride=stride, frames=frames,
                         reference_positions=refs, target_positions=targets,
-                        target_reference=target_ref, anchor_keep=keep,
-                        sample_seed=int(rng.integers(2**63 - 1)))
+                        target_reference=target_ref, anchor_keep=keep, sample_seed=sample_seed,
+                        lifted=lifted, point_dropout=dropout)
+
+    def _contiguous(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Consecutive references at a random place, and targets around them (extrapolation)."""
+        spec = self.spec
+        length = spec.clip_len
+        lo_r = spec.min_references or spec.num_references
+        r = int(rng.integers(lo_r, spec.num_references + 1))
+        gaps = rng.integers(spec.reference_gap[0], spec.reference_gap[1] + 1, size=r - 1)
+        offsets = np.concatenate([[0], np.cumsum(gaps)]).astype(np.int64)
+        first = int(rng.integers(0, length - int(offsets[-1])))
+        refs = first + offsets
+        targets = np.setdiff1d(np.arange(length, dtype=np.int64), refs)
+        if spec.max_target_distance is not None:
+            near = np.abs(targets[:, None] - refs[None, :]).min(axis=1)
+            targets = targets[near <= spec.max_target_distance]
+        k = spec.targets_per_clip
+        targets = np.sort(rng.choice(targets, k, replace=len(targets) < k))
+        return refs, targets
 
     def _read(self, ds: Dataset, frame: int) -> tuple[np.ndarray, np.ndarray, Intrinsics,
                                                        np.ndarray]:
@@ -448,8 +552,9 @@ class ClipDataset(torch.utils.data.Dataset):
             - ``target_K``, ``reference_K`` ``[T, 3, 3]`` float32 pinhole matrices.
             - ``target_depth`` ``[T, 1, S, S]`` float32 planar z, metres, 0 = invalid
               (for evaluation).
-            - ``target_frame_index`` ``[T]`` int64, ``reference_frame_index`` ``[R]``
-              int64 (lifting order): frame indices in the recording;
+            - ``target_frame_index`` ``[T]`` int64, ``reference_frame_index``
+              ``[num_references]`` int64 (lifting order, padded with -1 when a clip has
+              fewer references): frame indices in the recording;
               ``target_reference`` ``[T]`` int64 index into ``reference_frame_index``.
             - ``clip_index``, ``dataset_index``, ``stride``, ``sample_seed``: ``[]`` int64.
 
@@ -462,7 +567,14 @@ class ClipDataset(torch.utils.data.Dataset):
         tgts = [self._read(ds, int(plan.frames[p])) for p in plan.target_positions]
 
         memory = SceneMemory(max_points=None)
-        for rgb, depth, k, c2w in refs:
+        lifted = plan.lifted if plan.lifted is not None else np.ones(len(refs), bool)
+        drop_rng = np.random.default_rng([plan.sample_seed, 1])
+        for (rgb, depth, k, c2w), lift in zip(refs, lifted):
+            if not lift:
+                continue
+            if plan.point_dropout > 0:  # NaN: not lifted (0 could mean sky)
+                depth = np.where(drop_rng.random(depth.shape) < plan.point_dropout,
+                                 np.float32(np.nan), depth)
             add_view(memory, rgb, depth, k.K, c2w, reference=True,
                      zero_depth_is_sky=spec.zero_depth_is_sky)
 
@@ -497,7 +609,9 @@ class ClipDataset(torch.utils.data.Dataset):
             "reference_scale": ref_scale[tr].astype(f32),
             "target_depth": np.stack([d for _, d, *_ in tgts])[:, None].astype(f32),
             "target_frame_index": plan.frames[plan.target_positions].copy(),
-            "reference_frame_index": plan.frames[plan.reference_positions].copy(),
+            "reference_frame_index": np.pad(plan.frames[plan.reference_positions],
+                                            (0, spec.num_references - len(refs)),
+                                            constant_values=-1),
             "target_reference": tr.copy(),
         }
         tensors = {key: torch.from_numpy(np.ascontiguousarray(v)) for key, v in out.items()}

@@ -40,8 +40,44 @@ def _stage2_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint-every", type=int, default=500)
     p.add_argument("--log-every", type=int, default=10, help="steps between loss log lines")
     p.add_argument("--seed", type=int, default=0)
+    _clip_args(p)
+    p.add_argument("--hole-loss-weight", type=float, default=0.0,
+                   help="weight the loss 1 + w * (1 - anchor coverage) per latent pixel (0: plain MSE)")
+    p.add_argument("--ema-decay", type=float, default=0.0,
+                   help="keep an EMA of the weights (e.g. 0.999) in <checkpoint>/ema (0: none)")
+
+
+def _clip_args(p: argparse.ArgumentParser) -> None:
+    """Clip sampling flags shared by train, finetune and distill (ClipSpec fields)."""
     p.add_argument("--clip-len", type=int, default=16)
-    p.add_argument("--references", type=int, default=4)
+    p.add_argument("--references", type=int, default=4, help="references per clip (the most)")
+    p.add_argument("--reference-layout", choices=("spread", "contiguous"), default="spread",
+                   help="spread over the clip (interpolation) or consecutive with targets on both "
+                        "sides (extrapolation)")
+    p.add_argument("--min-references", type=int, default=None,
+                   help="contiguous layout: the fewest references of a clip (default --references)")
+    p.add_argument("--reference-gap", type=int, nargs=2, default=[2, 4], metavar=("MIN", "MAX"),
+                   help="contiguous layout: clip positions between consecutive references")
+    p.add_argument("--max-target-distance", type=int, default=None,
+                   help="targets at most this many clip positions from their nearest reference")
+    p.add_argument("--point-dropout", type=float, default=0.0,
+                   help="up to this fraction of reference depth pixels is not lifted, per clip")
+    p.add_argument("--reference-dropout", type=float, default=0.0,
+                   help="probability a reference is left out of the point cloud (one always stays)")
+
+
+def _clip_options(args: argparse.Namespace) -> dict:
+    """The ClipSpec overrides the clip flags ask for (only those that differ from spread)."""
+    out: dict = {}
+    if args.reference_layout != "spread":
+        out.update(reference_layout=args.reference_layout, reference_gap=list(args.reference_gap))
+    for key in ("min_references", "max_target_distance"):
+        if getattr(args, key) is not None:
+            out[key] = getattr(args, key)
+    for key in ("point_dropout", "reference_dropout"):
+        if getattr(args, key):
+            out[key] = getattr(args, key)
+    return out
 
 
 def add_training_commands(sub) -> None:
@@ -84,8 +120,7 @@ def add_training_commands(sub) -> None:
                    help="steps between resumable checkpoints (a rerun with the same --out resumes)")
     p.add_argument("--log-every", type=int, default=10, help="steps between loss log lines")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--clip-len", type=int, default=16)
-    p.add_argument("--references", type=int, default=4)
+    _clip_args(p)
 
     p = sub.add_parser("export-bundle", help="package a distilled model + autoencoder for serving")
     p.add_argument("--model", type=Path, required=True, help="frame-model checkpoint (e.g. <distill>/final)")
@@ -145,7 +180,9 @@ def run_training_command(args: argparse.Namespace) -> int:
                            anchor_mask_prob=args.anchor_mask_prob, high_noise_bias=args.high_noise_bias,
                            num_workers=args.workers, checkpoint_every=args.checkpoint_every,
                            log_every=args.log_every, seed=args.seed,
-                           clip_len=args.clip_len, num_references=args.references)
+                           clip_len=args.clip_len, num_references=args.references,
+                           clips=_clip_options(args), hole_loss_weight=args.hole_loss_weight,
+                           ema_decay=args.ema_decay)
         init = getattr(args, "init_from", None)
         if init is not None:  # fine-tune with the schedule the checkpoint was trained with
             cfg = replace(cfg, schedule=_checkpoint_schedule(init, cfg.schedule))
@@ -166,7 +203,8 @@ def run_training_command(args: argparse.Namespace) -> int:
                            regression_weight=args.regression_weight, teacher_ddim_steps=args.teacher_steps,
                            timesteps=args.timesteps, num_workers=args.workers, seed=args.seed,
                            clip_len=args.clip_len, num_references=args.references,
-                           checkpoint_every=args.checkpoint_every, log_every=args.log_every)
+                           checkpoint_every=args.checkpoint_every, log_every=args.log_every,
+                           clips=_clip_options(args))
         r = distill_stage3(cfg, args.data, args.teacher, args.autoencoder, args.out, device=args.device,
                            progress=progress)
         resumed = f" (resumed from step {r.resumed_from})" if r.resumed_from else ""

@@ -18,6 +18,7 @@ restarted with the same output folder resumes from the latest one (``latest.txt`
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import math
 import time
@@ -35,8 +36,11 @@ from worldbridge.training.loss_log import LossLog, plot_loss_curves
 from worldbridge.training.trainer_state import (latest_checkpoint, load_trainer_state, mark_latest,
                                                  save_trainer_state)
 
-__all__ = ["Stage2Config", "anchor_keep_probability", "train_stage2", "TrainResult", "frame_model_inputs",
-           "autocast_for", "clip_loader"]
+EMA_SUBDIR = "ema"
+"""Folder of the EMA weights inside a Stage II checkpoint (a frame-model checkpoint)."""
+
+__all__ = ["EMA_SUBDIR", "Stage2Config", "anchor_keep_probability", "train_stage2", "TrainResult",
+           "frame_model_inputs", "autocast_for", "clip_loader", "hole_weighted_mse", "update_ema"]
 
 
 @dataclass
@@ -55,6 +59,17 @@ class Stage2Config:
         image_size: training resolution (square), pixels.
         seed: data and noise seed.
         mixed_precision: ``"auto"`` (bf16 autocast on CUDA, float32 on CPU), ``"bf16"``, ``"no"``.
+        clips: more :class:`~worldbridge.training.clips.ClipSpec` fields (e.g.
+            ``{"reference_layout": "contiguous", "min_references": 1, "clip_len": 33,
+            "max_target_distance": 16, "point_dropout": 0.3, "reference_dropout": 0.2}``
+            for extrapolation clips); validated when the loader is built.
+        hole_loss_weight: lambda of the hole-weighted loss: each latent pixel's squared
+            error is weighted ``1 + lambda * (1 - coverage)`` (coverage of the anchor at
+            that latent pixel, 0 where the anchor is dropped) and normalised per sample, so
+            the model spends its capacity where it must invent; 0: plain MSE.
+        ema_decay: decay of an exponential moving average of the weights (0: none), with
+            the usual warm-up ``min(decay, (1 + step) / (10 + step))``; checkpoints hold it
+            in ``ema/`` (distil or serve from ``<run>/final/ema``).
     """
 
     model: Any = "tiny"
@@ -79,8 +94,17 @@ class Stage2Config:
     seed: int = 0
     mixed_precision: str = "auto"
     schedule: dict = field(default_factory=lambda: ScheduleConfig().to_dict())
+    clips: dict = field(default_factory=dict)
+    hole_loss_weight: float = 0.0
+    ema_decay: float = 0.0
 
     def __post_init__(self) -> None:
+        if not isinstance(self.clips, dict):
+            raise ValueError(f"clips must be a dict of ClipSpec fields, got {self.clips!r}")
+        if not (isinstance(self.hole_loss_weight, (int, float)) and self.hole_loss_weight >= 0):
+            raise ValueError(f"hole_loss_weight must be a number >= 0, got {self.hole_loss_weight!r}")
+        if not (isinstance(self.ema_decay, (int, float)) and 0 <= self.ema_decay < 1):
+            raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay!r}")
         if self.steps < 1 or self.batch_clips < 1 or self.targets_per_clip < 1:
             raise ValueError(f"steps, batch_clips and targets_per_clip must be >= 1, got "
                              f"{self.steps}, {self.batch_clips}, {self.targets_per_clip}")
@@ -165,8 +189,9 @@ def frame_model_inputs(batch: dict[str, torch.Tensor], autoencoder, device: torc
 
     Returns:
         ``x0``, ``anchor``, ``reference`` latents ``[N, C, h, w]`` float32, the normalised
-        cameras, ``anchor_keep``, and ``anchor_mask [N, 1, h, w]`` (only for models with
-        ``anchor_mask_channel``), all on ``device``.
+        cameras, ``anchor_keep``, ``coverage [N, 1, h, w]`` (the anchor's coverage per
+        latent pixel, for the hole-weighted loss) and ``anchor_mask`` (the same tensor, only
+        for models with ``anchor_mask_channel``: the model input), all on ``device``.
     """
     from worldbridge.memory.anchors import apply_hole_value
     from worldbridge.models.conditioning import latent_coverage, normalize_cameras
@@ -185,8 +210,9 @@ def frame_model_inputs(batch: dict[str, torch.Tensor], autoencoder, device: torc
     for k in ("target_K", "reference_K"):
         out[k] = batch[k].to(device=device, dtype=torch.float32)
     out["anchor_keep"] = batch["anchor_keep"].to(device)
+    out["coverage"] = latent_coverage(coverage, config.latent_size)
     if config.anchor_mask_channel:
-        out["anchor_mask"] = latent_coverage(coverage, config.latent_size)
+        out["anchor_mask"] = out["coverage"]
     return out
 
 
@@ -200,21 +226,23 @@ def clip_loader(cfg, data: list[str | Path], image_size: int):
     """The shuffled clip loader shared by Stage II and Stage III.
 
     ``cfg`` supplies ``clip_len``, ``num_references``, ``targets_per_clip``,
-    ``zero_depth_is_sky``, ``batch_clips``, ``num_workers`` and ``seed``. Anchor masking is
-    left to the trainer (``anchor_mask_prob=0`` here).
+    ``zero_depth_is_sky``, ``batch_clips``, ``num_workers``, ``seed`` and (optionally)
+    ``clips``, more :class:`~worldbridge.training.clips.ClipSpec` fields that override the
+    others. Anchor masking is left to the trainer (``anchor_mask_prob=0`` here).
 
     Raises:
-        ValueError: no clip of ``clip_len`` frames in ``data``.
+        ValueError: no clip of ``clip_len`` frames in ``data``, or bad ``clips`` fields.
     """
     from worldbridge.training.clips import ClipDataset, ClipSpec
     from worldbridge.training.data import make_dataloader
 
-    spec = ClipSpec(clip_len=cfg.clip_len, num_references=cfg.num_references, image_size=image_size,
-                    anchor_mask_prob=0.0, targets_per_clip=cfg.targets_per_clip,
-                    zero_depth_is_sky=cfg.zero_depth_is_sky)
+    base = {"clip_len": cfg.clip_len, "num_references": cfg.num_references,
+            "targets_per_clip": cfg.targets_per_clip, "zero_depth_is_sky": cfg.zero_depth_is_sky}
+    spec = ClipSpec.from_dict({**base, **getattr(cfg, "clips", {}), "image_size": image_size,
+                               "anchor_mask_prob": 0.0})
     dataset = ClipDataset([Path(p) for p in data], spec, seed=cfg.seed)
     if len(dataset) == 0:
-        raise ValueError(f"no {cfg.clip_len}-frame clips in {[str(p) for p in data]}")
+        raise ValueError(f"no {spec.clip_len}-frame clips in {[str(p) for p in data]}")
     return make_dataloader(dataset, batch_size=cfg.batch_clips, num_workers=cfg.num_workers,
                            seed=cfg.seed, epoch=0, drop_last=False)
 
@@ -261,6 +289,7 @@ def train_stage2(cfg: Stage2Config, data: list[str | Path], autoencoder_dir: str
     schedule = NoiseSchedule(ScheduleConfig(**cfg.schedule))
 
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    ema = copy.deepcopy(model).eval().requires_grad_(False) if cfg.ema_decay > 0 else None
     start = 0
     latest = latest_checkpoint(out)
     if latest is not None:
@@ -268,6 +297,10 @@ def train_stage2(cfg: Stage2Config, data: list[str | Path], autoencoder_dir: str
         weights = load_frame_model(latest, device=dev)
         model.load_state_dict(weights.state_dict())
         start, _ = load_trainer_state(latest, opt)
+        if ema is not None:
+            saved = latest / EMA_SUBDIR
+            ema.load_state_dict((load_frame_model(saved, device=dev) if saved.is_dir()
+                                 else weights).state_dict())
     ddp = DistributedDataParallel(model) if dist_info.distributed else model
 
     loader = clip_loader(cfg, data, cfg.image_size)
@@ -304,11 +337,13 @@ def train_stage2(cfg: Stage2Config, data: list[str | Path], autoencoder_dir: str
                 pred = ddp(x_t, t, inp["anchor"], inp["reference"], inp["target_w2c"], inp["target_K"],
                            inp["reference_w2c"], inp["reference_K"], anchor_keep=keep,
                            anchor_mask=inp.get("anchor_mask"))
-            loss = F.mse_loss(pred.float(), eps)
+            loss = hole_weighted_mse(pred.float(), eps, inp["coverage"], keep, cfg.hole_loss_weight)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
             opt.step()
+            if ema is not None:
+                update_ema(ema, model, cfg.ema_decay, step)
             step += 1
             last_loss = float(all_reduce_mean(loss).item())
             losses.append(last_loss)
@@ -319,11 +354,12 @@ def train_stage2(cfg: Stage2Config, data: list[str | Path], autoencoder_dir: str
                     bar.update(1)
                     bar.set_postfix(loss=f"{last_loss:.4f}", s_per_step=f"{time.perf_counter() - t0:.2f}")
                 if step % cfg.checkpoint_every == 0 and step < cfg.steps:
-                    _save(out, f"checkpoints/step_{step:07d}", model, opt, step, cfg, save_checkpoint)
+                    _save(out, f"checkpoints/step_{step:07d}", model, opt, step, cfg, save_checkpoint,
+                          ema)
         epoch += 1
     final = out / "final"
     if dist_info.is_main:
-        _save(out, "final", model, opt, step, cfg, save_checkpoint)
+        _save(out, "final", model, opt, step, cfg, save_checkpoint, ema)
         if log.read():
             plot_loss_curves(log, out / "loss.png", title="Stage II noise-prediction loss")
     if bar is not None:
@@ -350,8 +386,52 @@ def _check_resume_schedule(latest: Path, schedule: dict) -> None:
                          "or use a new --out")
 
 
-def _save(out: Path, rel: str, model, opt, step: int, cfg: Stage2Config, save_checkpoint) -> None:
+def _save(out: Path, rel: str, model, opt, step: int, cfg: Stage2Config, save_checkpoint,
+          ema=None) -> None:
     path = out / rel
-    save_checkpoint(model, path, extra={"stage": "II", "step": step, "schedule": cfg.schedule})
+    extra = {"stage": "II", "step": step, "schedule": cfg.schedule}
+    if ema is not None:  # written first: latest.txt never names a checkpoint without its EMA
+        save_checkpoint(ema, path / EMA_SUBDIR, extra={**extra, "ema_decay": cfg.ema_decay})
+    save_checkpoint(model, path, extra=extra)
     save_trainer_state(path, opt, step, extra={"stage2": json.loads(cfg.to_json())})
     mark_latest(out, rel)
+
+
+def hole_weighted_mse(pred: torch.Tensor, target: torch.Tensor, coverage: torch.Tensor,
+                      keep: torch.Tensor, hole_weight: float) -> torch.Tensor:
+    """Noise-prediction MSE weighted towards the pixels the anchors do not cover.
+
+    Each latent pixel's squared error (mean over channels) is weighted
+    ``w = 1 + hole_weight * (1 - coverage)``; samples whose anchor is dropped count as fully
+    uncovered. Each sample's loss is ``sum(w * se) / sum(w)`` and the batch loss their mean,
+    so the weighting moves effort between regions of a frame without changing the loss's
+    scale (``hole_weight = 0`` is plain MSE).
+
+    Args:
+        pred, target: ``[N, C, h, w]`` predicted and true noise.
+        coverage: ``[N, 1, h, w]`` anchor coverage per latent pixel in [0, 1].
+        keep: ``[N]`` bool, False where the anchor is dropped.
+        hole_weight: lambda >= 0.
+
+    Returns:
+        A scalar tensor.
+    """
+    se = (pred - target).square().mean(dim=1, keepdim=True)
+    if hole_weight <= 0:
+        return se.mean()
+    cov = torch.where(keep[:, None, None, None].to(coverage.device), coverage,
+                      torch.zeros_like(coverage))
+    w = 1.0 + float(hole_weight) * (1.0 - cov)
+    return ((w * se).sum(dim=(1, 2, 3)) / w.sum(dim=(1, 2, 3))).mean()
+
+
+@torch.no_grad()
+def update_ema(ema: torch.nn.Module, model: torch.nn.Module, decay: float, step: int) -> None:
+    """``ema <- d * ema + (1 - d) * model`` with ``d = min(decay, (1 + step) / (10 + step))``
+    (the warm-up of Tarvainen and Valpola 2017 / timm's ModelEmaV2), parameter by parameter;
+    buffers are copied."""
+    d = min(decay, (1.0 + step) / (10.0 + step))
+    for pe, pm in zip(ema.parameters(), model.parameters()):
+        pe.lerp_(pm.detach(), 1.0 - d)
+    for be, bm in zip(ema.buffers(), model.buffers()):
+        be.copy_(bm)

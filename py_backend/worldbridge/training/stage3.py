@@ -74,6 +74,9 @@ class Stage3Config:
         checkpoint_every: steps between resumable checkpoints (``checkpoints/step_N``).
         seed: seed of the data order and of the per-step generators (>= 0).
         mixed_precision: ``"auto"`` (bf16 autocast on CUDA), ``"bf16"`` or ``"no"``.
+        clips: more :class:`~worldbridge.training.clips.ClipSpec` fields, as in
+            :class:`~worldbridge.training.stage2.Stage2Config` (distil on the clips the
+            teacher was trained on).
     """
 
     steps: int = 500
@@ -96,8 +99,11 @@ class Stage3Config:
     checkpoint_every: int = 100
     seed: int = 0
     mixed_precision: str = "auto"
+    clips: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.clips, dict):
+            raise ValueError(f"clips must be a dict of ClipSpec fields, got {self.clips!r}")
         ts = [int(t) for t in self.timesteps]
         if not ts or any(a <= b for a, b in zip(ts, ts[1:])) or ts[0] > 999 or ts[-1] < 0:
             raise ValueError(f"timesteps must be strictly decreasing in [0, 999], got {self.timesteps}")
