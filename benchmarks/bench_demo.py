@@ -20,15 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from worldbridge.demo import find_engine_example, run_demo
+from worldbridge.demo import find_engine_example, load_example, run_demo
 
 
 def engine_only(frames: int, size: int) -> dict:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("panda3d_engine", find_engine_example())
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = load_example(find_engine_example().name)
     poses = mod.camera_path(frames, "orbit")
     with mod.PandaEngine(size, size) as eng:
         for p in poses[:5]:

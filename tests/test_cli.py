@@ -36,3 +36,7 @@ def test_record_command_writes_loadable_trajectories(tmp_path, panda_example):
     for name in names:
         ds = load_dataset(tmp_path / name)
         assert len(ds) == 8 and ds.read_depth(0).max() > 0
+        # the default scene, and its layout stored with the trajectory
+        meta = ds.info["metadata"]
+        assert meta["layout_id"] == "default" and meta["split"] == "train"
+        assert meta["layout"] == panda_example.DEFAULT_LAYOUT.to_dict()

@@ -28,6 +28,7 @@ from worldbridge.recording import (
     RecordingError,
     load_dataset,
     repair_dataset,
+    update_dataset_metadata,
 )
 from worldbridge.recording.journal import read_journal
 from worldbridge.recording.ordered_pool import OrderedWritePool
@@ -443,6 +444,36 @@ def test_missing_image_is_reported(tmp_path: Path, intr: Intrinsics) -> None:
     (tmp_path / "m" / "depth" / "frame_00000.png").unlink()
     with pytest.raises(DatasetError, match="frame_00000.png"):
         load_dataset(tmp_path / "m")
+
+
+def test_update_dataset_metadata_merges_keys_and_keeps_the_frames(tmp_path: Path,
+                                                                  intr: Intrinsics) -> None:
+    with DatasetWriter(tmp_path, "m", metadata={"level": "L1", "kind": "?"}) as writer:
+        for i in range(3):
+            writer.add_frame(*_frame(i, 48, 64), intr, np.eye(4), np.eye(4), Convention.OPENCV,
+                             i, i)
+    before = load_dataset(tmp_path / "m")
+    file = tmp_path / "m" / "transforms.json"
+    frames_before = json.loads(file.read_text())["frames"]
+    stored = update_dataset_metadata(tmp_path / "m", {"kind": "orbit", "layout": {"props": []}})
+    assert stored == {"level": "L1", "kind": "orbit", "layout": {"props": []}}
+    after = load_dataset(file)
+    assert after.info["metadata"] == stored and after.complete
+    assert {k: v for k, v in after.info.items() if k != "metadata"} == \
+        {k: v for k, v in before.info.items() if k != "metadata"}
+    assert json.loads(file.read_text())["frames"] == frames_before
+    np.testing.assert_array_equal(after.read_rgb(2), before.read_rgb(2))
+    with pytest.raises(TypeError):
+        update_dataset_metadata(tmp_path / "m", {"bad": object()})
+    with pytest.raises(DatasetNotFoundError, match="nope"):
+        update_dataset_metadata(tmp_path / "nope", {})
+    writer = DatasetWriter(tmp_path, "open")  # still recording: not complete
+    try:
+        with pytest.raises(DatasetError, match="not complete"):
+            update_dataset_metadata(tmp_path / "open", {"a": 1})
+    finally:
+        writer.close()
+    assert update_dataset_metadata(tmp_path / "open", {"a": 1}) == {"a": 1}
 
 
 def test_plain_nerfstudio_dataset_loads(tmp_path: Path) -> None:

@@ -33,10 +33,11 @@ def _views(n, size=32):
 def test_record_and_load(gateway):
     views = list(_views(6))
     with BridgeClient(gateway.target) as c:
-        r = c.record("level1-take1", iter(views))
+        r = c.record("level1-take1", iter(views), description="the courtyard, dusk")
     assert r.frames_written == 6 and not r.rejected
     ds = load_dataset(r.path)
     assert len(ds) == 6
+    assert ds.info["metadata"]["description"] == "the courtyard, dusk"  # the header's, kept
     for i, v in enumerate(views):
         np.testing.assert_array_equal(ds.read_rgb(i), v.rgb)
         np.testing.assert_allclose(ds.read_depth(i), v.depth, atol=1e-3)

@@ -37,11 +37,25 @@ def find_engine_example() -> Path:
 
 
 def load_example(name: str):
-    """Import ``examples/<name>`` as a module."""
+    """Import ``examples/<name>`` as the module ``worldbridge_example_<stem>``, once.
+
+    The module is registered in ``sys.modules`` before it runs (dataclasses need that) and
+    later calls return the same module, so the engine example's process-wide state (its
+    one render thread and EGL pipe) is shared with ``examples/record_training_data.py``
+    and the tests, which load it under the same name.
+    """
     path = find_example(name)
-    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module_name = f"worldbridge_example_{path.stem}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[module_name]
+        raise
     return module
 
 

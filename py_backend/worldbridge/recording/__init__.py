@@ -7,6 +7,7 @@ Writer: :class:`DatasetWriter` (background PNG encoding, a crash-safe journal, a
 for how depth is stored (uint16 millimetres).
 """
 
+from worldbridge.recording.dataset_metadata import update_dataset_metadata
 from worldbridge.recording.dataset_reader import Dataset, RepairReport, load_dataset, repair_dataset
 from worldbridge.recording.dataset_writer import DatasetWriter
 from worldbridge.recording.errors import (
@@ -22,6 +23,7 @@ from worldbridge.recording.png_codec import DEPTH_MAX_M
 
 __all__ = [
     "DatasetWriter", "Dataset", "FrameRecord", "RepairReport", "load_dataset", "repair_dataset",
+    "update_dataset_metadata",
     "DatasetError", "DatasetExistsError", "DatasetNameError", "DatasetNotFoundError",
     "RecordingError", "FORMAT_VERSION", "DEPTH_MAX_M", "dataset_path", "validate_dataset_name",
 ]

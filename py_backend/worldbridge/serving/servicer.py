@@ -358,7 +358,9 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
         except WireError as e:
             await context.abort(e.code, e.message)
         try:
-            writer = await asyncio.to_thread(DatasetWriter, self.data_dir, header.dataset_name)
+            meta = {"description": header.description} if header.description else None
+            writer = await asyncio.to_thread(DatasetWriter, self.data_dir, header.dataset_name,
+                                             metadata=meta)
         except DatasetNameError as e:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(e))
         except DatasetExistsError as e:
