@@ -1036,13 +1036,19 @@ def _parse_args(argv):
     p.add_argument("--references", type=int, default=1,
                    help="reference views (RGB-D) that build the session's world: the first "
                         "pose, and with N > 1, N poses spread evenly along the path")
+    p.add_argument("--keyframe-every", type=int, default=0, metavar="N",
+                   help="every N-th pose is a keyframe: the returned frame is lifted into the "
+                        "session's memory with the engine's depth and becomes a reference view "
+                        "(0: none)")
     p.add_argument("--record", default=None, metavar="NAME",
                    help="record the rendered trajectory as dataset NAME instead of streaming")
     p.add_argument("--timeout", type=float, default=10.0, help="client call timeout, seconds")
     args = p.parse_args(argv)
-    if args.frames < 1 or args.size < 16 or args.rows < 1 or args.references < 1:
-        p.error(f"need --frames >= 1, --size >= 16, --rows >= 1, --references >= 1 (got "
-                f"{args.frames}, {args.size}, {args.rows}, {args.references})")
+    if args.frames < 1 or args.size < 16 or args.rows < 1 or args.references < 1 \
+            or args.keyframe_every < 0:
+        p.error(f"need --frames >= 1, --size >= 16, --rows >= 1, --references >= 1, "
+                f"--keyframe-every >= 0 (got {args.frames}, {args.size}, {args.rows}, "
+                f"{args.references}, {args.keyframe_every})")
     return args
 
 
@@ -1119,8 +1125,9 @@ def _stream(client, args, poses, timed_render, K, render_ms) -> dict:
             rgb, depth = timed_render(c2w)
             engine_views.append(rgb)
             yielded_at[i] = time.perf_counter()
+            n = args.keyframe_every
             yield PoseRequest(c2w=c2w, convention=Convention.OPENGL, intrinsics=K,
-                              depth=wire_depth(depth))
+                              depth=wire_depth(depth), keyframe=n > 0 and i % n == n - 1)
 
     writer = None
     if args.video:
@@ -1132,6 +1139,7 @@ def _stream(client, args, poses, timed_render, K, render_ms) -> dict:
             writer = None
 
     returned: dict[int, np.ndarray] = {}
+    coverage: list[float] = []
     latency_ms: list[float] = []
     skipped: set[int] = set()
     errors: list[str] = []
@@ -1155,6 +1163,7 @@ def _stream(client, args, poses, timed_render, K, render_ms) -> dict:
             elif seq in yielded_at:
                 latency_ms.append((now - yielded_at[seq]) * 1e3)
             returned[seq] = frame.rgb
+            coverage.append(float(frame.coverage))
             if writer is not None and 0 <= seq < len(engine_views):
                 writer.write(cv2.cvtColor(_side_by_side(engine_views[seq], frame.rgb, seq),
                                           cv2.COLOR_RGB2BGR))
@@ -1188,6 +1197,7 @@ def _stream(client, args, poses, timed_render, K, render_ms) -> dict:
         "render_median_ms": _percentile(render_ms, 50),
         "skipped": len(skipped),
         "errors": len(errors),
+        "coverage_mean": float(np.mean(coverage)) if coverage else float("nan"),
     }
     print(f"{stats['frames']} frames in {elapsed:.2f} s: {stats['fps']:.2f} frames/s (including "
           f"engine render, median {stats['render_median_ms']:.1f} ms); end-to-end latency "

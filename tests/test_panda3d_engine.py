@@ -203,3 +203,19 @@ def test_camera_paths_translate_and_stay_above_ground(pe, kind):
         pe.camera_path(0, kind)
     with pytest.raises(ValueError):
         pe.camera_path(3, "spiral")
+
+
+@pytest.mark.engine
+def test_keyframes_grow_the_world_as_the_camera_walks_away(pe, engine, make_gateway, tmp_path):
+    """One reference view at the start of the walk: without keyframes the anchors thin out
+    as the camera leaves it; with a keyframe every 2nd frame the memory grows with the
+    walk and covers more of each frame. The strip and the video are written."""
+    gw = make_gateway()
+    common = ["--server", gw.target, "--frames", "12", "--size", "64", "--path", "walk",
+              "--references", "1", "--rows", "2"]
+    plain = pe.main(common + ["--out", str(tmp_path / "plain.png")])
+    grown = pe.main(common + ["--out", str(tmp_path / "grown.png"), "--keyframe-every", "2",
+                              "--video", str(tmp_path / "walk.mp4")])
+    assert plain["frames"] == grown["frames"] == 12 and grown["errors"] == 0
+    assert grown["coverage_mean"] > plain["coverage_mean"] + 0.05
+    assert (tmp_path / "grown.png").stat().st_size > 0 and (tmp_path / "walk.mp4").stat().st_size > 0

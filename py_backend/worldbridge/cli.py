@@ -43,6 +43,11 @@ def _demo_parser(sub) -> None:
     p.add_argument("--generator", default="anchor")
     p.add_argument("--references", type=int, default=3,
                    help="engine views (RGB + depth) along the path that build the world")
+    p.add_argument("--path", choices=("orbit", "dolly", "walk"), default="orbit",
+                   help="camera path through the garden")
+    p.add_argument("--keyframe-every", type=int, default=0, metavar="N",
+                   help="every N-th frame is a keyframe: lifted into the world with the "
+                        "engine's depth, so the world grows as the camera explores (0: none)")
     p.add_argument("--frame-model", type=Path, default=None, metavar="BUNDLE",
                    help="frame-model bundle the server loads (default: the starter model)")
     p.add_argument("--anchor-lock", choices=("on", "off"), default="on",
@@ -119,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.frame_model is not None:
             server_args += ["--frame-model", str(args.frame_model)]
         run_demo(out=args.out, video=args.video, frames=args.frames, size=args.size,
-                 generator=args.generator, references=args.references, server_args=server_args)
+                 generator=args.generator, references=args.references, server_args=server_args,
+                 path=args.path, keyframe_every=args.keyframe_every)
         return 0
     return 2
 

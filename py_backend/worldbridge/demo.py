@@ -86,18 +86,22 @@ def start_server_process(extra_args: list[str] | None = None, timeout_s: float =
 
 def run_demo(out: Path, video: Path | None = None, frames: int = 48, size: int = 512,
              generator: str = "anchor", references: int = 3,
-             server_args: list[str] | None = None) -> dict:
+             server_args: list[str] | None = None, path: str = "orbit",
+             keyframe_every: int = 0) -> dict:
     """Run the demo end to end; returns the engine client's stats (fps, latency).
 
     Args:
         server_args: extra ``worldbridge serve`` flags (e.g. ``--frame-model``).
+        path: the camera path (``orbit``, ``dolly``, ``walk``).
+        keyframe_every: every N-th frame is a keyframe (0: none).
     """
     module = load_example("panda3d_engine.py")
     data_dir = Path(tempfile.mkdtemp(prefix="worldbridge-demo-data-"))
     proc, port = start_server_process(["--data-dir", str(data_dir), *(server_args or [])])
     try:
         argv = ["--server", f"127.0.0.1:{port}", "--frames", str(frames), "--size", str(size),
-                "--out", str(out), "--generator", generator, "--references", str(references)]
+                "--out", str(out), "--generator", generator, "--references", str(references),
+                "--path", path, "--keyframe-every", str(keyframe_every)]
         if video is not None:
             argv += ["--video", str(video)]
         return module.main(argv)
