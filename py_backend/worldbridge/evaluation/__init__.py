@@ -12,6 +12,10 @@ target pixels covered / crack / disoccluded / outside from ground-truth geometry
 ratio and the warping error per region over all frames, and
 :mod:`~worldbridge.evaluation.baselines` holds the fills to compare against (nearest
 covered pixel, OpenCV Telea).
+
+:func:`~worldbridge.evaluation.autoencoder.evaluate_autoencoder` measures the autoencoder's
+held-out round trip (pooled PSNR, mean SSIM, encode / decode time), the ceiling of every
+frame-model number.
 """
 
 from worldbridge.evaluation.evaluate import (
@@ -26,6 +30,7 @@ from worldbridge.evaluation.evaluate import (
     extrapolation_cases,
     interpolation_cases,
 )
+from worldbridge.evaluation.autoencoder import evaluate_autoencoder, heldout_images
 from worldbridge.evaluation.baselines import BASELINE_FILLS, telea_fill
 from worldbridge.evaluation.metrics import (
     SSIM_SIGMA,
@@ -91,8 +96,10 @@ __all__ = [
     "classify_regions",
     "eval_main",
     "evaluate",
+    "evaluate_autoencoder",
     "gaussian_window",
     "gradient_energy",
+    "heldout_images",
     "pooled_psnr",
     "psnr",
     "region_mask",

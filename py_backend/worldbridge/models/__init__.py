@@ -12,9 +12,13 @@ from worldbridge.models.checkpoint import (
 )
 from worldbridge.models.compact_autoencoder import (
     AutoencoderCheckpointError,
+    AutoencoderLossConfig,
     CompactAutoencoder,
     CompactAutoencoderConfig,
+    autoencoder_loss,
     fit_scaling_factor,
+    learning_rate_at,
+    ssim_index,
     train_autoencoder,
 )
 from worldbridge.models.config import FrameModelConfig
@@ -27,6 +31,7 @@ from worldbridge.models.schedule import NoiseSchedule, ScheduleConfig
 __all__ = [
     "Autoencoder",
     "AutoencoderCheckpointError",
+    "AutoencoderLossConfig",
     "CompactAutoencoder",
     "CompactAutoencoderConfig",
     "DDIMSampler",
@@ -35,12 +40,15 @@ __all__ = [
     "FrameModelBundle",
     "NoiseSchedule",
     "ScheduleConfig",
+    "autoencoder_loss",
     "fit_scaling_factor",
+    "learning_rate_at",
     "load_autoencoder",
     "load_autoencoder_kl",
     "rgb_to_tensor",
     "save_bundle",
     "seeded_noise",
+    "ssim_index",
     "tensor_to_rgb",
     "train_autoencoder",
     "CheckpointError",

@@ -82,13 +82,48 @@ def _clip_options(args: argparse.Namespace) -> dict:
 
 def add_training_commands(sub) -> None:
     """Register the training subcommands on an argparse subparsers object."""
-    p = sub.add_parser("train-autoencoder", help="train the compact autoencoder on recorded frames")
+    p = sub.add_parser("train-autoencoder", help="train the compact autoencoder on recorded frames",
+                       description="Train the compact KL autoencoder on recorded frames (resumable: "
+                                   "a rerun with the same --out continues from its last checkpoint). "
+                                   "With --heldout, the held-out round trip (pooled PSNR, mean SSIM, "
+                                   "encode / decode ms) is printed and written to <out>/eval.json, and "
+                                   "its curve to <out>/eval.png; the loss curve is <out>/loss.png.")
     _common(p)
-    p.add_argument("--config", choices=["tiny", "default"], default="default")
-    p.add_argument("--image-size", type=int, default=128)
+    p.add_argument("--config", choices=["tiny", "default"], default="default",
+                   help="base architecture: default (f=8, C=4, block channels 32 64 128 128) or tiny "
+                        "(8 16 16 16); the flags below change it")
+    p.add_argument("--latent-channels", type=int, default=None, help="latent channels C")
+    p.add_argument("--downsample", type=int, choices=[4, 8], default=None,
+                   help="downsampling factor f (without --block-channels: keeps the base config's first "
+                        "log2(f / patch size) + 1 levels)")
+    p.add_argument("--block-channels", type=int, nargs="+", default=None,
+                   help="channels per resolution level, highest first")
+    p.add_argument("--patch-size", type=int, default=None,
+                   help="pixels per side rearranged into channels before the first level (and back after "
+                        "the last); f = patch size * 2 ** (levels - 1)")
+    p.add_argument("--layers-per-block", type=int, default=None, help="ResNet blocks per level")
+    p.add_argument("--image-size", type=int, default=128, help="training and evaluation resolution, pixels")
+    p.add_argument("--crop", type=int, default=None,
+                   help="train on random square crops of this many pixels (default: whole frames)")
+    p.add_argument("--hflip", action="store_true", help="random left-right flips")
     p.add_argument("--steps", type=int, default=2000)
     p.add_argument("--batch", type=int, default=16)
-    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--lr", type=float, default=1e-3, help="peak learning rate")
+    p.add_argument("--min-lr", type=float, default=None, help="final learning rate of the cosine "
+                   "schedule (default: lr / 20)")
+    p.add_argument("--lr-schedule", choices=["cosine", "constant"], default="cosine")
+    p.add_argument("--warmup-steps", type=int, default=None, help="linear warm-up (default: min(100, steps / 10))")
+    p.add_argument("--ssim-weight", type=float, default=0.2, help="weight of the 1 - SSIM loss term")
+    p.add_argument("--gradient-weight", type=float, default=0.5, help="weight of the finite-difference L1 term")
+    p.add_argument("--kl-weight", type=float, default=1e-5, help="weight of the KL term")
+    p.add_argument("--heldout", type=Path, nargs="+", default=None,
+                   help="held-out dataset folders: evaluate the round trip on them")
+    p.add_argument("--eval-every", type=int, default=500, help="steps between held-out evaluations (0: end only)")
+    p.add_argument("--checkpoint-every", type=int, default=500,
+                   help="steps between resumable checkpoints (0: end only)")
+    p.add_argument("--log-every", type=int, default=10, help="steps between loss log lines")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=None, help="PyTorch intra-op threads (default: torch's)")
 
     p = sub.add_parser("train", help="Stage II: train the frame model from scratch")
     _stage2_args(p)
@@ -155,22 +190,7 @@ def run_training_command(args: argparse.Namespace) -> int:
     """Run a parsed training subcommand; returns the exit code."""
     progress = not getattr(args, "no_progress", False)
     if args.command == "train-autoencoder":
-        import torch
-
-        from worldbridge.models import CompactAutoencoder, CompactAutoencoderConfig, fit_scaling_factor, train_autoencoder
-        from worldbridge.models.autoencoder import rgb_to_tensor
-
-        frames = rgb_to_tensor(_frames(args.data, args.image_size))
-        cfg = CompactAutoencoderConfig.tiny() if args.config == "tiny" else CompactAutoencoderConfig()
-        model = CompactAutoencoder(cfg)
-        device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
-        loader = torch.utils.data.DataLoader(frames, batch_size=args.batch, shuffle=True, drop_last=True)
-        losses = train_autoencoder(model, loader, args.steps, lr=args.lr, device=device, progress=progress)
-        fit_scaling_factor(model, frames[:256])
-        model.save(args.out)
-        print(f"autoencoder: {len(frames)} frames, L1+edge loss {losses[0]:.4f} -> {losses[-1]:.4f}; "
-              f"saved {args.out}")
-        return 0
+        return _train_autoencoder_command(args, progress)
     if args.command in ("train", "finetune"):
         from worldbridge.training.stage2 import Stage2Config, train_stage2
 
@@ -218,6 +238,98 @@ def run_training_command(args: argparse.Namespace) -> int:
         print(f"bundle written to {out}")
         return 0
     raise ValueError(f"not a training command: {args.command}")
+
+
+def _autoencoder_config(args: argparse.Namespace):
+    """The CompactAutoencoderConfig the train-autoencoder flags ask for.
+
+    Raises:
+        ValueError: ``--downsample`` and ``--block-channels`` that disagree, or an invalid
+            config.
+    """
+    from worldbridge.models import CompactAutoencoderConfig
+
+    cfg = CompactAutoencoderConfig.tiny() if args.config == "tiny" else CompactAutoencoderConfig()
+    patch = args.patch_size if args.patch_size is not None else cfg.patch_size
+    if patch < 1:
+        raise ValueError(f"--patch-size must be >= 1, got {patch}")
+    chans = list(cfg.block_channels)
+    if args.block_channels is not None:
+        chans = list(args.block_channels)
+        f = patch * 2 ** (len(chans) - 1)
+        if args.downsample is not None and f != args.downsample:
+            raise ValueError(f"--block-channels {' '.join(map(str, chans))} with patch size {patch} "
+                             f"gives f = {f}, but --downsample is {args.downsample}")
+    elif args.downsample is not None:
+        if args.downsample % patch or (args.downsample // patch) & (args.downsample // patch - 1):
+            raise ValueError(f"--downsample {args.downsample} is not patch size {patch} times a "
+                             "power of 2")
+        levels = (args.downsample // patch).bit_length()  # f / patch = 2 ** (levels - 1)
+        chans = (chans + [chans[-1]] * levels)[:levels]
+    changes = {"block_channels": tuple(chans), "patch_size": patch}
+    if args.latent_channels is not None:
+        changes["latent_channels"] = args.latent_channels
+    if args.layers_per_block is not None:
+        changes["layers_per_block"] = args.layers_per_block
+    return replace(cfg, **changes)
+
+
+def _train_autoencoder_command(args: argparse.Namespace, progress: bool) -> int:
+    """``worldbridge train-autoencoder``; a bad flag, or an --out holding a run with other
+    settings, is reported on stderr with exit code 2."""
+    import sys
+
+    try:
+        return _train_autoencoder(args, progress)
+    except ValueError as e:
+        print(f"worldbridge train-autoencoder: {e}", file=sys.stderr)
+        return 2
+
+
+def _train_autoencoder(args: argparse.Namespace, progress: bool) -> int:
+    import os
+
+    import torch
+
+    from worldbridge.models.compact_autoencoder import AutoencoderLossConfig, CompactAutoencoder
+    from worldbridge.training.autoencoder import AutoencoderTrainConfig, train_autoencoder_run
+
+    if args.threads is not None:
+        if args.threads < 1:
+            raise ValueError(f"--threads must be >= 1, got {args.threads}")
+        torch.set_num_threads(args.threads)
+    model_cfg = _autoencoder_config(args)
+    warmup = args.warmup_steps if args.warmup_steps is not None else min(100, args.steps // 10)
+    min_lr = args.min_lr if args.min_lr is not None else args.lr / 20
+    cfg = AutoencoderTrainConfig(
+        steps=args.steps, batch_size=args.batch, crop_size=args.crop, hflip=args.hflip, lr=args.lr,
+        min_lr=min_lr, warmup_steps=warmup, lr_schedule=args.lr_schedule,
+        loss=AutoencoderLossConfig(gradient_weight=args.gradient_weight, ssim_weight=args.ssim_weight,
+                                   kl_weight=args.kl_weight),
+        seed=args.seed, checkpoint_every=args.checkpoint_every, log_every=args.log_every,
+        eval_every=args.eval_every)
+    frames = _frames(args.data, args.image_size)
+    heldout = _frames(args.heldout, args.image_size) if args.heldout else None
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    r = train_autoencoder_run(model_cfg, frames, args.out, cfg, heldout=heldout, device=device,
+                              progress=progress)
+    resumed = f" (resumed from step {r.resumed_from})" if r.resumed_from else ""
+    f, c = model_cfg.downsample, model_cfg.latent_channels
+    params = CompactAutoencoder.load(args.out).num_parameters()
+    print(f"autoencoder f={f} C={c} {list(model_cfg.block_channels)} patch {model_cfg.patch_size}, "
+          f"{params} parameters: {len(frames)} frames, "
+          f"{r.steps} steps{resumed}, {r.seconds_per_step:.3f} s/step median "
+          f"({torch.get_num_threads()} threads, load {os.getloadavg()[0]:.2f}), last loss "
+          f"{r.final_loss:.4f}; saved {args.out}")
+    if r.eval is not None:
+        e = r.eval
+        timing = (f"; encode {e['encode_ms']:.1f} ms, decode {e['decode_ms']:.1f} ms per image "
+                  f"(batch 1, {e['threads']} threads, load {e['load_average'][0]:.2f})"
+                  if "encode_ms" in e else "")
+        print(f"held-out round trip at {e['height']}x{e['width']} ({e['frames']} frames, step "
+              f"{e['step']}): PSNR {e['psnr']:.2f} dB (pooled), SSIM {e['ssim']:.4f}{timing}; "
+              f"{args.out / 'eval.json'}, curve {args.out / 'eval.png'}")
+    return 0
 
 
 def _checkpoint_schedule(checkpoint: Path, default: dict) -> dict:
