@@ -12,7 +12,7 @@ import pytest
 import torch
 from helpers import record_synthetic_scene
 
-from worldbridge.models import CompactAutoencoder, CompactAutoencoderConfig, load_frame_model
+from worldbridge.models import CompactAutoencoder, CompactAutoencoderConfig, learning_rate_at, load_frame_model
 from worldbridge.training.clips import ClipDataset, ClipSpec
 from worldbridge.training.data import collate_clips
 from worldbridge.training.stage2 import (
@@ -124,6 +124,7 @@ def test_stage2_with_extrapolation_clips_ema_and_resume(scene, tmp_path):
     cfg = dict(model="tiny", steps=4, batch_clips=2, targets_per_clip=3, lr=2e-3, warmup_steps=1,
                num_workers=0, log_every=1, checkpoint_every=2, image_size=48, clip_len=33,
                num_references=2, anchor_mask_prob=0.0, hole_loss_weight=2.0, ema_decay=0.9,
+               lr_schedule="cosine", min_lr=1e-4,
                clips={"reference_layout": "contiguous", "min_references": 1, "max_target_distance": 16,
                       "point_dropout": 0.3, "reference_dropout": 0.3})
     # the tiny autoencoder is f8: 48 px frames have 6 x 6 latents
@@ -131,8 +132,17 @@ def test_stage2_with_extrapolation_clips_ema_and_resume(scene, tmp_path):
     out = tmp_path / "run"
     r = train_stage2(Stage2Config(**{**cfg, "steps": 2}), [data], root / "ae", out, device="cpu", progress=False)
     assert r.steps == 2 and (out / "final" / EMA_SUBDIR / "model.safetensors").is_file()
+    # a row logged after the checkpoint (a crash before the next one) is redone, not doubled
+    with open(out / "loss.jsonl", "a") as f:
+        f.write(json.dumps({"step": 3, "loss": 123.0}) + "\n")
     r = train_stage2(Stage2Config(**cfg), [data], root / "ae", out, device="cpu", progress=False)
     assert r.steps == 4 and r.resumed_from == 2 and np.isfinite(r.losses).all()
+    rows = [json.loads(line) for line in (out / "loss.jsonl").read_text().splitlines()]
+    assert [row["step"] for row in rows] == [1, 2, 3, 4] and rows[2]["loss"] != 123.0
+    # the resumed steps follow the 4-step cosine schedule: warm-up, then decay to min_lr
+    assert [row["lr"] for row in rows[2:]] == pytest.approx([learning_rate_at(s, 4, 2e-3, 1, "cosine", 1e-4)
+                                                             for s in (2, 3)])
+    assert rows[3]["lr"] == pytest.approx(1e-4) and rows[3]["s_per_step"] > 0
     raw, ema = load_frame_model(out / "final"), load_frame_model(out / "final" / EMA_SUBDIR)
     assert raw.config == ema.config
     diff = max(float((a - b).detach().abs().max()) for a, b in zip(raw.parameters(), ema.parameters()))
@@ -149,7 +159,7 @@ def test_training_cli_passes_the_clip_flags(scene, tmp_path):
            "--workers", "0", "--clip-len", "12", "--references", "2", "--reference-layout", "contiguous",
            "--min-references", "1", "--max-target-distance", "8", "--point-dropout", "0.2",
            "--reference-dropout", "0.1", "--hole-loss-weight", "3", "--ema-decay", "0.99", "--device", "cpu",
-           "--no-progress"]
+           "--lr-schedule", "cosine", "--min-lr", "1e-5", "--no-progress"]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=240, env={"OMP_NUM_THREADS": "1",
                                                                             "PATH": "/usr/bin:/bin"})
     assert r.returncode == 0, r.stderr[-2000:]
@@ -157,3 +167,4 @@ def test_training_cli_passes_the_clip_flags(scene, tmp_path):
     assert saved["clips"] == {"reference_layout": "contiguous", "reference_gap": [2, 4], "min_references": 1,
                               "max_target_distance": 8, "point_dropout": 0.2, "reference_dropout": 0.1}
     assert saved["hole_loss_weight"] == 3.0 and saved["ema_decay"] == 0.99
+    assert saved["lr_schedule"] == "cosine" and saved["min_lr"] == 1e-5

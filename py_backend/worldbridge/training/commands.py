@@ -45,6 +45,9 @@ def _stage2_args(p: argparse.ArgumentParser) -> None:
                    help="weight the loss 1 + w * (1 - anchor coverage) per latent pixel (0: plain MSE)")
     p.add_argument("--ema-decay", type=float, default=0.0,
                    help="keep an EMA of the weights (e.g. 0.999) in <checkpoint>/ema (0: none)")
+    p.add_argument("--lr-schedule", choices=("constant", "cosine"), default="constant",
+                   help="learning rate after the warm-up: constant, or cosine decay to --min-lr")
+    p.add_argument("--min-lr", type=float, default=0.0, help="final learning rate of the cosine schedule")
 
 
 def _clip_args(p: argparse.ArgumentParser) -> None:
@@ -202,7 +205,7 @@ def run_training_command(args: argparse.Namespace) -> int:
                            log_every=args.log_every, seed=args.seed,
                            clip_len=args.clip_len, num_references=args.references,
                            clips=_clip_options(args), hole_loss_weight=args.hole_loss_weight,
-                           ema_decay=args.ema_decay)
+                           ema_decay=args.ema_decay, lr_schedule=args.lr_schedule, min_lr=args.min_lr)
         init = getattr(args, "init_from", None)
         if init is not None:  # fine-tune with the schedule the checkpoint was trained with
             cfg = replace(cfg, schedule=_checkpoint_schedule(init, cfg.schedule))

@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 
+from worldbridge.models.compact_autoencoder import learning_rate_at
 from worldbridge.models.schedule import NoiseSchedule, ScheduleConfig
 from worldbridge.training.distributed import DistInfo, all_reduce_mean, init_distributed
 from worldbridge.training.loss_log import LossLog, plot_loss_curves
@@ -52,7 +53,11 @@ class Stage2Config:
             fine-tuning: the checkpoint's config is used).
         steps: optimiser steps (total, including resumed ones).
         batch_clips: clips per batch per process; each gives ``targets_per_clip`` triples.
-        lr, weight_decay, warmup_steps, grad_clip: AdamW with linear warm-up, then constant.
+        lr, weight_decay, warmup_steps, grad_clip: AdamW with linear warm-up, then
+            ``lr_schedule``.
+        lr_schedule, min_lr: ``"constant"`` (``lr`` after the warm-up) or ``"cosine"``
+            (decay to ``min_lr`` at the last step); see
+            :func:`~worldbridge.models.compact_autoencoder.learning_rate_at`.
         high_noise_bias: timestep density ``~ t ** bias`` (0 = uniform).
         anchor_start_step, anchor_ramp_steps, anchor_mask_prob: progressive injection and
             random anchor masking (see :func:`anchor_keep_probability`).
@@ -97,8 +102,12 @@ class Stage2Config:
     clips: dict = field(default_factory=dict)
     hole_loss_weight: float = 0.0
     ema_decay: float = 0.0
+    lr_schedule: str = "constant"
+    min_lr: float = 0.0
 
     def __post_init__(self) -> None:
+        learning_rate_at(0, max(1, self.steps), self.lr, self.warmup_steps, self.lr_schedule,
+                         self.min_lr)  # validates the learning-rate schedule
         if not isinstance(self.clips, dict):
             raise ValueError(f"clips must be a dict of ClipSpec fields, got {self.clips!r}")
         if not (isinstance(self.hole_loss_weight, (int, float)) and self.hole_loss_weight >= 0):
@@ -307,6 +316,7 @@ def train_stage2(cfg: Stage2Config, data: list[str | Path], autoencoder_dir: str
     log = LossLog(out / "loss.jsonl")
     if dist_info.is_main:
         out.mkdir(parents=True, exist_ok=True)
+        log.truncate(start)  # rows logged after the checkpoint resumed from are redone
         (out / "stage2.json").write_text(cfg.to_json())
 
     gen = torch.Generator().manual_seed(cfg.seed * 7919 + dist_info.rank + start)
@@ -330,7 +340,8 @@ def train_stage2(cfg: Stage2Config, data: list[str | Path], autoencoder_dir: str
             t = schedule.sample_timesteps(n, cfg.high_noise_bias, gen).to(dev)
             eps = torch.randn(inp["x0"].shape, generator=gen).to(dev)
             x_t = schedule.add_noise(inp["x0"], eps, t)
-            lr = cfg.lr * min(1.0, (step + 1) / max(1, cfg.warmup_steps))
+            lr = learning_rate_at(step, cfg.steps, cfg.lr, cfg.warmup_steps, cfg.lr_schedule,
+                                  cfg.min_lr)
             for g in opt.param_groups:
                 g["lr"] = lr
             with autocast_for(cfg.mixed_precision, dev):
@@ -349,7 +360,8 @@ def train_stage2(cfg: Stage2Config, data: list[str | Path], autoencoder_dir: str
             losses.append(last_loss)
             if dist_info.is_main:
                 if step % cfg.log_every == 0 or step == cfg.steps:
-                    log.append(step, loss=last_loss, grad_norm=float(grad_norm), anchor_keep=keep_p, lr=lr)
+                    log.append(step, loss=last_loss, grad_norm=float(grad_norm), anchor_keep=keep_p, lr=lr,
+                               s_per_step=time.perf_counter() - t0)
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix(loss=f"{last_loss:.4f}", s_per_step=f"{time.perf_counter() - t0:.2f}")
@@ -361,7 +373,8 @@ def train_stage2(cfg: Stage2Config, data: list[str | Path], autoencoder_dir: str
     if dist_info.is_main:
         _save(out, "final", model, opt, step, cfg, save_checkpoint, ema)
         if log.read():
-            plot_loss_curves(log, out / "loss.png", title="Stage II noise-prediction loss")
+            plot_loss_curves(log, out / "loss.png", title="Stage II noise-prediction loss",
+                             exclude=("lr", "anchor_keep", "s_per_step"))
     if bar is not None:
         bar.close()
     if dist_info.distributed:
