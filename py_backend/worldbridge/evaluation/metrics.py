@@ -49,7 +49,9 @@ SSIM_SIGMA = 1.5
 """Standard deviation of the SSIM Gaussian window, pixels (Wang et al. 2004)."""
 
 
-def _check_images(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def _check_images(a: torch.Tensor, b: torch.Tensor, dtype: torch.dtype | None = torch.float64
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Validate an image pair; return it in ``dtype`` (None: ``a``'s dtype) on ``a``'s device."""
     for name, x in (("a", a), ("b", b)):
         if not isinstance(x, torch.Tensor) or x.ndim != 4 or not x.is_floating_point():
             got = f"{tuple(x.shape)} {x.dtype}" if isinstance(x, torch.Tensor) else type(x).__name__
@@ -57,7 +59,8 @@ def _check_images(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same shape, got {tuple(a.shape)} and "
                          f"{tuple(b.shape)}")
-    return a.to(torch.float64), b.to(device=a.device, dtype=torch.float64)
+    dtype = a.dtype if dtype is None else dtype
+    return a.to(dtype), b.to(device=a.device, dtype=dtype)
 
 
 def _check_mask(mask: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor | None:
@@ -139,7 +142,7 @@ def _filter(x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
 
 def ssim_map(a: torch.Tensor, b: torch.Tensor, data_range: float = 1.0,
              window_size: int = SSIM_WINDOW, sigma: float = SSIM_SIGMA, k1: float = 0.01,
-             k2: float = 0.03) -> torch.Tensor:
+             k2: float = 0.03, dtype: torch.dtype | None = torch.float64) -> torch.Tensor:
     """The local SSIM index of every full window, averaged over the colour channels.
 
     Per channel, with Gaussian-weighted local means ``mu``, variances ``sigma^2`` and
@@ -156,22 +159,24 @@ def ssim_map(a: torch.Tensor, b: torch.Tensor, data_range: float = 1.0,
         window_size: side of the Gaussian window (odd), pixels.
         sigma: its standard deviation, pixels.
         k1, k2: the stabilising constants.
+        dtype: computation dtype; None keeps the inputs' dtype and autograd graph (a
+            differentiable training loss, e.g. the autoencoder's ``1 - SSIM`` term).
 
     Returns:
-        ``[B, 1, H - 2r, W - 2r]`` float64 SSIM map (1 where the images agree).
+        ``[B, 1, H - 2r, W - 2r]`` SSIM map (1 where the images agree), float64 by default.
 
     Raises:
         ValueError: bad images (see :func:`psnr`), images smaller than the window, or bad
             window parameters.
     """
-    a, b = _check_images(a, b)
+    a, b = _check_images(a, b, dtype)
     n, c, h, w = a.shape
     if h < window_size or w < window_size:
         raise ValueError(f"SSIM needs images of at least {window_size} x {window_size} pixels, "
                          f"got {h} x {w}")
     if not data_range > 0:
         raise ValueError(f"data_range must be > 0, got {data_range!r}")
-    g = gaussian_window(window_size, sigma, dtype=torch.float64, device=a.device)
+    g = gaussian_window(window_size, sigma, dtype=a.dtype, device=a.device)
     x = a.reshape(n * c, 1, h, w)
     y = b.reshape(n * c, 1, h, w)
     stats = _filter(torch.cat([x, y, x * x, y * y, x * y]), g)

@@ -60,6 +60,7 @@ __all__ = [
     "CompactAutoencoder",
     "CompactAutoencoderConfig",
     "autoencoder_loss",
+    "dataclass_from_dict",
     "fit_scaling_factor",
     "learning_rate_at",
     "make_optimizer",
@@ -89,6 +90,24 @@ def _positive_int(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
+
+
+def dataclass_from_dict(cls: type, d: Any, what: str = "config") -> Any:
+    """``cls(**d)`` for a dataclass ``cls``, refusing anything but a dict of its fields.
+
+    Missing fields take their defaults; ``cls.__post_init__`` validates the values.
+
+    Raises:
+        ValueError: ``d`` is not a dict, or names a field ``cls`` does not have (both
+            messages start with ``what``).
+    """
+    if not isinstance(d, dict):
+        raise ValueError(f"{what} must be a JSON object, got {type(d).__name__}")
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(d) - known)
+    if unknown:
+        raise ValueError(f"unknown {what} fields {unknown}; known: {sorted(known)}")
+    return cls(**d)
 
 
 @dataclass(frozen=True)
@@ -177,13 +196,7 @@ class CompactAutoencoderConfig:
         Raises:
             ValueError: not a dict, an unknown field, or an invalid value.
         """
-        if not isinstance(d, dict):
-            raise ValueError(f"config must be a JSON object, got {type(d).__name__}")
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ValueError(f"unknown config fields {unknown}; known: {sorted(known)}")
-        return cls(**d)
+        return dataclass_from_dict(cls, d, "config")
 
     def to_json(self) -> str:
         """The config as a JSON string."""
@@ -562,29 +575,18 @@ class AutoencoderLossConfig:
         Raises:
             ValueError: not a dict, an unknown field, or an invalid weight.
         """
-        if not isinstance(d, dict):
-            raise ValueError(f"loss config must be a JSON object, got {type(d).__name__}")
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ValueError(f"unknown loss config fields {unknown}; known: {sorted(known)}")
-        return cls(**d)
-
-
-_SSIM_WINDOW, _SSIM_SIGMA, _SSIM_K1, _SSIM_K2 = 11, 1.5, 0.01, 0.03
+        return dataclass_from_dict(cls, d, "loss config")
 
 
 def ssim_index(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Mean SSIM of each image pair, differentiable, in the inputs' dtype.
 
     Wang, Bovik, Sheikh and Simoncelli, "Image Quality Assessment: From Error Visibility to
-    Structural Similarity", IEEE TIP 13(4), 2004, eq. 13: Gaussian-weighted local means,
-    variances and covariance (11 x 11 window, sigma 1.5 pixels, separable), ``K1 = 0.01``,
-    ``K2 = 0.03``, data range 1, over the window positions that lie fully inside the image
-    ('valid', as the paper's reference code), per colour channel, averaged over channels and
-    positions. This is the definition of :func:`worldbridge.evaluation.metrics.ssim`
-    (which computes in float64 and is not meant for training); this one keeps the inputs'
-    dtype and autograd graph so ``1 - ssim_index`` can be a training loss.
+    Structural Similarity", IEEE TIP 13(4), 2004, eq. 13, exactly as the evaluation's
+    :func:`worldbridge.evaluation.metrics.ssim_map` computes it (11 x 11 Gaussian window,
+    sigma 1.5 pixels, ``K1 = 0.01``, ``K2 = 0.03``, data range 1, windows fully inside the
+    image, averaged over colour channels and positions), but in the inputs' dtype and
+    autograd graph, so ``1 - ssim_index`` can be a training loss.
 
     Args:
         a, b: ``[B, C, H, W]`` floating images nominally in ``[0, 1]`` (values outside are
@@ -597,30 +599,9 @@ def ssim_index(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         ValueError: tensors that are not 4-D floating tensors of the same shape, or images
             smaller than the 11 x 11 window.
     """
-    for name, x in (("a", a), ("b", b)):
-        if not isinstance(x, torch.Tensor) or x.ndim != 4 or not x.is_floating_point():
-            got = f"{tuple(x.shape)} {x.dtype}" if isinstance(x, torch.Tensor) else type(x).__name__
-            raise ValueError(f"{name} must be a [B, C, H, W] floating tensor, got {got}")
-    if a.shape != b.shape:
-        raise ValueError(f"a and b must have the same shape, got {tuple(a.shape)} and "
-                         f"{tuple(b.shape)}")
-    n, c, h, w = a.shape
-    if h < _SSIM_WINDOW or w < _SSIM_WINDOW:
-        raise ValueError(f"SSIM needs images of at least {_SSIM_WINDOW} x {_SSIM_WINDOW} "
-                         f"pixels, got {h} x {w}")
-    taps = torch.arange(_SSIM_WINDOW, dtype=a.dtype, device=a.device) - (_SSIM_WINDOW - 1) / 2
-    g = torch.exp(-taps.square() / (2.0 * _SSIM_SIGMA ** 2))
-    g = g / g.sum()
-    x = a.reshape(n * c, 1, h, w)
-    y = b.reshape(n * c, 1, h, w).to(a.dtype)
-    stats = torch.cat([x, y, x * x, y * y, x * y])
-    stats = F.conv2d(F.conv2d(stats, g.view(1, 1, -1, 1)), g.view(1, 1, 1, -1))
-    mu_x, mu_y, xx, yy, xy = stats.chunk(5)
-    mu_xx, mu_yy, mu_xy = mu_x * mu_x, mu_y * mu_y, mu_x * mu_y
-    c1, c2 = _SSIM_K1 ** 2, _SSIM_K2 ** 2
-    s = ((2 * mu_xy + c1) * (2 * (xy - mu_xy) + c2)) / (
-        (mu_xx + mu_yy + c1) * ((xx - mu_xx) + (yy - mu_yy) + c2))
-    return s.reshape(n, -1).mean(dim=1)
+    from worldbridge.evaluation.metrics import ssim_map
+
+    return ssim_map(a, b, dtype=None).flatten(1).mean(dim=1)
 
 
 def _kl_to_standard_normal(mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:

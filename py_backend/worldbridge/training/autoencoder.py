@@ -53,12 +53,13 @@ from worldbridge.models.compact_autoencoder import (
     AutoencoderLossConfig,
     CompactAutoencoder,
     CompactAutoencoderConfig,
+    dataclass_from_dict,
     fit_scaling_factor,
     learning_rate_at,
     make_optimizer,
     train_step,
 )
-from worldbridge.training.loss_log import LossLog, plot_loss_curves
+from worldbridge.training.loss_log import LossLog, plot_loss_curves, save_figure
 from worldbridge.training.trainer_state import (
     STATE_FILE,
     TrainerStateError,
@@ -194,13 +195,7 @@ class AutoencoderTrainConfig:
         Raises:
             ValueError: not a dict, an unknown field, or an invalid value.
         """
-        if not isinstance(d, dict):
-            raise ValueError(f"train config must be a JSON object, got {type(d).__name__}")
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ValueError(f"unknown train config fields {unknown}; known: {sorted(known)}")
-        return cls(**d)
+        return dataclass_from_dict(cls, d, "train config")
 
 
 @dataclass
@@ -352,12 +347,7 @@ def plot_eval_curve(log: LossLog, png: str | Path, title: str = "held-out round 
     ax2.set_ylabel("SSIM (mean)", color="tab:orange")
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    out = Path(png)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out)
-    plt.close(fig)
-    return out
+    return save_figure(fig, png)
 
 
 def _save_step(out: Path, step: int, model: CompactAutoencoder, opt: torch.optim.Optimizer,

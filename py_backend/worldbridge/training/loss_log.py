@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-__all__ = ["LossLog", "plot_loss_curves"]
+__all__ = ["LossLog", "plot_loss_curves", "save_figure"]
 
 
 class LossLog:
@@ -84,6 +84,13 @@ def plot_loss_curves(log: LossLog, png: str | Path, title: str = "training loss"
     ax.set_title(title)
     ax.legend()
     ax.grid(alpha=0.3)
+    return save_figure(fig, png)
+
+
+def save_figure(fig, png: str | Path) -> Path:
+    """Lay out a matplotlib figure, write it to ``png`` (parent folders created), close it."""
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     out = Path(png)
     out.parent.mkdir(parents=True, exist_ok=True)
