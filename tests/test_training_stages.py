@@ -4,6 +4,7 @@ real optimisation steps whose loss goes down, resume, checkpoints, bundles and s
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -73,9 +74,18 @@ def test_stage3_dmd_distils_and_serves(workspace):
     assert r.steps == 6 and np.isfinite(r.losses).all()
     rows = [json.loads(line) for line in (root / "stage3" / "loss.jsonl").read_text().splitlines()]
     assert {"dmd", "fake", "regression"} <= set(rows[0])
-    bundle_dir = save_bundle(root / "bundle", r.checkpoint, root / "ae", info={"note": "test"})
+    # the autoencoder folder of a train-autoencoder run also holds its checkpoints and logs
+    run = root / "ae_run"
+    shutil.copytree(root / "ae", run, dirs_exist_ok=True)
+    (run / "checkpoints" / "step_0000002").mkdir(parents=True, exist_ok=True)
+    (run / "checkpoints" / "step_0000002" / "optimizer.safetensors").write_bytes(b"x" * 1000)
+    (run / "loss.jsonl").write_text('{"step": 1, "loss": 1.0}\n')
+    (run / "eval.json").write_text('{"psnr": 27.0}\n')
+    bundle_dir = save_bundle(root / "bundle", r.checkpoint, run, info={"note": "test"})
     bundle = FrameModelBundle.load(bundle_dir)
     assert bundle.timesteps == [999, 200] and bundle.info["note"] == "test"
+    assert sorted(p.name for p in (bundle_dir / "autoencoder").iterdir()) == [
+        "autoencoder.json", "autoencoder.safetensors", "eval.json"]
 
 
 def _weights(checkpoint):
@@ -129,7 +139,6 @@ def test_stage3_resumes_exactly_where_it_stopped(workspace):
     assert rows == full_rows  # same steps, same losses, each step logged once
 
     # a run killed after its step-3 checkpoint: latest.txt names it, later log rows exist
-    import shutil
 
     crashed = root / "s3_crashed"
     shutil.copytree(root / "s3_full", crashed)

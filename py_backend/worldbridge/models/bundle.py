@@ -104,12 +104,30 @@ def save_bundle(out_dir: str | os.PathLike, model_dir: str | os.PathLike,
     out.mkdir(parents=True, exist_ok=True)
     for name in ("model.safetensors", "config.json"):
         shutil.copy2(src / name, out / name)
-    if (out / "autoencoder").exists():
-        shutil.rmtree(out / "autoencoder")
-    shutil.copytree(autoencoder_dir, out / "autoencoder",
-                    ignore=shutil.ignore_patterns("*.tmp", ".*"))
+    _copy_autoencoder(Path(autoencoder_dir), out / "autoencoder")
     meta = {"format": BUNDLE_FORMAT, "schedule": extra.get("schedule", ScheduleConfig().to_dict()),
             "sampler_timesteps": timesteps or extra.get("sampler_timesteps", [999, 200]),
             **(info or {})}
     (out / BUNDLE_FILE).write_text(json.dumps(meta, indent=2) + "\n")
     return out
+
+
+AUTOENCODER_PROVENANCE = ("eval.json", "autoencoder_train.json")
+"""Small files of a ``train-autoencoder`` run copied into a bundle beside the weights."""
+
+
+def _copy_autoencoder(src: Path, dst: Path) -> None:
+    """Copy an autoencoder checkpoint into a bundle: a compact autoencoder's config, weights
+    and run summary only (not a training run's ``checkpoints/``, logs or plots); a diffusers
+    folder whole, without hidden and temporary files."""
+    from worldbridge.models.compact_autoencoder import CONFIG_NAME, WEIGHTS_NAME
+
+    if dst.exists():
+        shutil.rmtree(dst)
+    if (src / CONFIG_NAME).is_file():
+        dst.mkdir(parents=True)
+        for name in (CONFIG_NAME, WEIGHTS_NAME, *AUTOENCODER_PROVENANCE):
+            if (src / name).is_file():
+                shutil.copy2(src / name, dst / name)
+        return
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("*.tmp", ".*", "checkpoints"))
