@@ -96,6 +96,21 @@ __all__ = ["ClipSpec", "ClipPlan", "ClipDataset", "crop_resize", "crop_resize_in
 
 _LOG = logging.getLogger(__name__)
 
+def _int_range(value: Any, name: str) -> tuple[int, int]:
+    """A ``(min, max)`` pair of integers >= 1 with ``min <= max``.
+
+    Raises:
+        ValueError: not a 2-sequence, an entry that is not an integer >= 1, or min > max.
+    """
+    pair = tuple(value) if isinstance(value, (tuple, list)) else None
+    if pair is None or len(pair) != 2:
+        raise ValueError(f"{name} must be a (min, max) pair, got {value!r}")
+    lo, hi = _int(pair[0], f"{name}[0]", 1), _int(pair[1], f"{name}[1]", 1)
+    if hi < lo:
+        raise ValueError(f"{name} must have min <= max, got {pair}")
+    return lo, hi
+
+
 def _int(value: Any, name: str, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise ValueError(f"{name} must be an integer, got {value!r}")
@@ -175,14 +190,7 @@ class ClipSpec:
         if refs > self.clip_len - 1:
             raise ValueError(f"num_references must be <= clip_len - 1 = {self.clip_len - 1} "
                              f"(at least one target), got {refs}")
-        stride = tuple(self.frame_stride) if isinstance(self.frame_stride, (tuple, list)) \
-            else None
-        if stride is None or len(stride) != 2:
-            raise ValueError(f"frame_stride must be a (min, max) pair, got {self.frame_stride!r}")
-        lo, hi = _int(stride[0], "frame_stride[0]", 1), _int(stride[1], "frame_stride[1]", 1)
-        if hi < lo:
-            raise ValueError(f"frame_stride must have min <= max, got {stride}")
-        object.__setattr__(self, "frame_stride", (lo, hi))
+        object.__setattr__(self, "frame_stride", _int_range(self.frame_stride, "frame_stride"))
         _int(self.window_step, "window_step", 1)
         _int(self.image_size, "image_size", 1)
         p = self.anchor_mask_prob
@@ -204,12 +212,7 @@ class ClipSpec:
             if self.reference_layout != "contiguous" and lo != refs:
                 raise ValueError("a varying reference count (min_references) needs "
                                  "reference_layout='contiguous'")
-        gap = tuple(self.reference_gap) if isinstance(self.reference_gap, (tuple, list)) else None
-        if gap is None or len(gap) != 2:
-            raise ValueError(f"reference_gap must be a (min, max) pair, got {self.reference_gap!r}")
-        g_lo, g_hi = _int(gap[0], "reference_gap[0]", 1), _int(gap[1], "reference_gap[1]", 1)
-        if g_hi < g_lo:
-            raise ValueError(f"reference_gap must have min <= max, got {gap}")
+        g_lo, g_hi = _int_range(self.reference_gap, "reference_gap")
         object.__setattr__(self, "reference_gap", (g_lo, g_hi))
         if self.reference_layout == "contiguous":
             if self.targets_per_clip is None:
