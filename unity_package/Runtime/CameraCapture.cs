@@ -27,29 +27,67 @@ namespace WorldBridge.Unity
     }
 
     /// <summary>
+    /// Renders a depth attachment for a pipeline that WorldBridge.Runtime cannot reference
+    /// directly. WorldBridge.Runtime.HighDefinition implements it for HDRP (compiled only
+    /// when the HDRP package is installed) and <see cref="CameraCapture"/> finds it by name.
+    /// </summary>
+    public interface IPipelineDepthSource : IDisposable
+    {
+        /// <summary>
+        /// Sets up <paramref name="helper"/> (a disabled camera owned by the capture) so that
+        /// each of its renders also writes raw device depth (the z-buffer value, reversed
+        /// where <c>SystemInfo.usesReversedZBuffer</c>) into the red channel of
+        /// <paramref name="rawDepth"/> (RFloat, the capture's size). Called once.
+        /// </summary>
+        void Attach(Camera helper, RenderTexture rawDepth);
+    }
+
+    /// <summary>
     /// Renders a camera into offscreen RenderTextures and reads colour (RGBA8) and depth
-    /// back with AsyncGPUReadback, never blocking the main thread.
+    /// back with AsyncGPUReadback, never blocking the main thread. Works in the Built-in
+    /// Render Pipeline, URP and HDRP.
     /// </summary>
     /// <remarks>
-    /// A hidden helper camera copies the source camera (<c>Camera.CopyFrom</c>) and renders
-    /// into a colour target and a <c>RenderTextureFormat.Depth</c> target, so the source
-    /// camera's own output is untouched. The raw depth is copied into an <c>RFloat</c> texture
-    /// by the Hidden/WorldBridge/CopyDepth shader and linearised on the CPU with the near/far
-    /// planes and <c>SystemInfo.usesReversedZBuffer</c>. Pixels where nothing was drawn
-    /// become +inf (sky). Depth needs a pipeline that honours <c>Camera.Render</c> with target
-    /// buffers (the Built-in Render Pipeline). One capture at a time: <see cref="TryCapture"/>
+    /// <para>A hidden helper camera copies the source camera (<c>Camera.CopyFrom</c>) and
+    /// renders the view, so the source camera's own output is untouched. How depth is
+    /// obtained depends on the pipeline (<see cref="Pipeline"/>, from
+    /// <c>GraphicsSettings.currentRenderPipeline</c>):</para>
+    /// <list type="bullet">
+    /// <item>Built-in: one <c>Camera.Render</c> into a colour buffer and a
+    /// <c>RenderTextureFormat.Depth</c> buffer (<c>Camera.SetTargetBuffers</c>).</item>
+    /// <item>URP: the colour render goes to a colour target through
+    /// <c>RenderPipeline.SubmitRenderRequest</c> (Unity 2022.2+, where URP supports it) or
+    /// <c>Camera.Render</c>; a second render into a <c>RenderTextureFormat.Depth</c>
+    /// target takes URP's depth-only path for offscreen depth cameras (opaque and
+    /// transparent geometry, no colour).</item>
+    /// <item>HDRP: one render into the colour target; the WorldBridge.Runtime.HighDefinition
+    /// assembly (compiled when the HDRP package is present) adds an AOV request for
+    /// <c>AOVBuffers.DepthStencil</c> that writes the depth buffer into the raw depth target.</item>
+    /// </list>
+    /// <para>The raw z-buffer is copied into an <c>RFloat</c> texture (Built-in and URP: the
+    /// Hidden/WorldBridge/CopyDepth shader) and linearised on the CPU with the near/far planes
+    /// and <c>SystemInfo.usesReversedZBuffer</c>; pixels where nothing was drawn become +inf
+    /// (sky). Under URP and HDRP the helper camera has the pipeline's default per-camera data:
+    /// no post-processing and no temporal anti-aliasing, so consecutive captures of different
+    /// poses never blend into each other. One capture at a time: <see cref="TryCapture(Camera, Action{CaptureResult})"/>
     /// returns false while a readback is pending. Call <see cref="Dispose"/> to free the GPU
-    /// resources.
+    /// resources.</para>
     /// </remarks>
     public sealed class CameraCapture : IDisposable
     {
+        /// <summary>Assembly-qualified name of the HDRP depth source (optional assembly WorldBridge.Runtime.HighDefinition).</summary>
+        public const string HighDefinitionDepthSourceType =
+            "WorldBridge.Unity.HighDefinition.HdrpDepthSource, WorldBridge.Runtime.HighDefinition";
+
         private readonly int _width;
         private readonly int _height;
         private readonly bool _withDepth;
+        private readonly RenderPipelineKind _pipeline;
         private RenderTexture _color;
         private RenderTexture _depth;
         private RenderTexture _rawDepth;
         private Material _copyDepth;
+        private IPipelineDepthSource _pipelineDepth;
         private GameObject _helperObject;
         private Camera _helper;
         private CaptureResult _pending;
@@ -62,12 +100,14 @@ namespace WorldBridge.Unity
         private float _far;
         private bool _orthographic;
 
-        /// <summary>Creates the render targets.</summary>
+        /// <summary>Creates the render targets for the active render pipeline.</summary>
         /// <param name="width">Capture width in pixels, at least 8.</param>
         /// <param name="height">Capture height in pixels, at least 8.</param>
         /// <param name="withDepth">Also capture depth.</param>
         /// <exception cref="ArgumentOutOfRangeException">A size below 8.</exception>
-        /// <exception cref="InvalidOperationException">Depth asked for but the CopyDepth shader is missing, or AsyncGPUReadback is unsupported.</exception>
+        /// <exception cref="InvalidOperationException">AsyncGPUReadback is unsupported; or depth was asked for and
+        /// the CopyDepth shader is missing, the pipeline is a custom SRP, or (HDRP) the WorldBridge.Runtime.HighDefinition
+        /// assembly is missing.</exception>
         public CameraCapture(int width, int height, bool withDepth)
         {
             if (width < 8)
@@ -85,38 +125,93 @@ namespace WorldBridge.Unity
             _width = width;
             _height = height;
             _withDepth = withDepth;
-            _color = new RenderTexture(width, height, 0, RenderTextureFormat.ARGB32, RenderTextureReadWrite.sRGB)
+            _pipeline = ActivePipeline();
+            if (withDepth && _pipeline == RenderPipelineKind.Custom)
+            {
+                throw new InvalidOperationException("depth capture supports the Built-in Render Pipeline, URP and HDRP; the active pipeline asset is " +
+                    GraphicsSettings.currentRenderPipeline.GetType().FullName);
+            }
+            // Built-in renders colour and depth into separate buffers in one pass; the
+            // scriptable pipelines render into a target texture, which needs its own depth buffer.
+            int colorDepthBits = _pipeline == RenderPipelineKind.BuiltIn ? 0 : 24;
+            _color = new RenderTexture(width, height, colorDepthBits, RenderTextureFormat.ARGB32, RenderTextureReadWrite.sRGB)
             {
                 name = "WorldBridge Capture Colour",
                 hideFlags = HideFlags.HideAndDontSave,
             };
-            _depth = new RenderTexture(width, height, 24, RenderTextureFormat.Depth)
-            {
-                name = "WorldBridge Capture Depth",
-                hideFlags = HideFlags.HideAndDontSave,
-            };
             _color.Create();
-            _depth.Create();
+            if (_pipeline != RenderPipelineKind.HighDefinition)
+            {
+                _depth = new RenderTexture(width, height, 24, RenderTextureFormat.Depth)
+                {
+                    name = "WorldBridge Capture Depth",
+                    hideFlags = HideFlags.HideAndDontSave,
+                };
+                _depth.Create();
+            }
+            _helperObject = new GameObject("WorldBridge Capture Camera") { hideFlags = HideFlags.HideAndDontSave };
+            _helper = _helperObject.AddComponent<Camera>();
+            _helper.enabled = false;
             if (withDepth)
             {
-                Shader shader = Resources.Load<Shader>("WorldBridge/CopyDepth");
-                if (shader == null || !shader.isSupported)
-                {
-                    Dispose();
-                    throw new InvalidOperationException("shader Hidden/WorldBridge/CopyDepth is missing or unsupported on " + SystemInfo.graphicsDeviceType);
-                }
-                _copyDepth = new Material(shader) { hideFlags = HideFlags.HideAndDontSave };
                 _rawDepth = new RenderTexture(width, height, 0, RenderTextureFormat.RFloat, RenderTextureReadWrite.Linear)
                 {
                     name = "WorldBridge Capture Raw Depth",
                     hideFlags = HideFlags.HideAndDontSave,
                 };
                 _rawDepth.Create();
+                try
+                {
+                    SetUpDepth();
+                }
+                catch
+                {
+                    Dispose();
+                    throw;
+                }
             }
-            _helperObject = new GameObject("WorldBridge Capture Camera") { hideFlags = HideFlags.HideAndDontSave };
-            _helper = _helperObject.AddComponent<Camera>();
-            _helper.enabled = false;
         }
+
+        private void SetUpDepth()
+        {
+            if (_pipeline == RenderPipelineKind.HighDefinition)
+            {
+                Type type = Type.GetType(HighDefinitionDepthSourceType, false);
+                if (type == null)
+                {
+                    throw new InvalidOperationException("HDRP depth capture needs the WorldBridge.Runtime.HighDefinition assembly, which compiles " +
+                        "only when com.unity.render-pipelines.high-definition 12 or later is installed; it was not found");
+                }
+                _pipelineDepth = (IPipelineDepthSource)Activator.CreateInstance(type);
+                _pipelineDepth.Attach(_helper, _rawDepth);
+                return;
+            }
+            Shader shader = Resources.Load<Shader>("WorldBridge/CopyDepth");
+            if (shader == null || !shader.isSupported)
+            {
+                throw new InvalidOperationException("shader Hidden/WorldBridge/CopyDepth is missing or unsupported on " + SystemInfo.graphicsDeviceType);
+            }
+            _copyDepth = new Material(shader) { hideFlags = HideFlags.HideAndDontSave };
+        }
+
+        /// <summary>The render pipeline active now (<c>GraphicsSettings.currentRenderPipeline</c>, which includes the quality level's override).</summary>
+        public static RenderPipelineKind ActivePipeline()
+        {
+            RenderPipelineAsset asset = GraphicsSettings.currentRenderPipeline;
+            if (asset == null)
+            {
+                return RenderPipelineKind.BuiltIn;
+            }
+            var chain = new System.Collections.Generic.List<string>();
+            for (Type t = asset.GetType(); t != null && t != typeof(RenderPipelineAsset); t = t.BaseType)
+            {
+                chain.Add(t.FullName);
+            }
+            return RenderPipelines.FromAssetTypeChain(chain.ToArray());
+        }
+
+        /// <summary>The render pipeline this capture was set up for.</summary>
+        public RenderPipelineKind Pipeline { get { return _pipeline; } }
 
         /// <summary>Capture width in pixels.</summary>
         public int Width { get { return _width; } }
@@ -174,9 +269,7 @@ namespace WorldBridge.Unity
             _helper.enabled = false;
             _helper.transform.SetPositionAndRotation(position, rotation);
             _helper.aspect = (float)_width / _height;
-            _helper.SetTargetBuffers(_color.colorBuffer, _depth.depthBuffer);
-            _helper.Render();
-            _helper.targetTexture = null;
+            Render();
 
             Transform t = _helper.transform;
             _pending = new CaptureResult
@@ -196,10 +289,58 @@ namespace WorldBridge.Unity
             _colorRequest = AsyncGPUReadback.Request(_color, 0, TextureFormat.RGBA32, OnColor);
             if (_withDepth)
             {
-                Graphics.Blit(_depth, _rawDepth, _copyDepth);
                 _depthRequest = AsyncGPUReadback.Request(_rawDepth, 0, TextureFormat.RFloat, OnDepth);
             }
             return true;
+        }
+
+        private void Render()
+        {
+            switch (_pipeline)
+            {
+                case RenderPipelineKind.BuiltIn:
+                    _helper.SetTargetBuffers(_color.colorBuffer, _depth.depthBuffer);
+                    _helper.Render();
+                    _helper.targetTexture = null;
+                    if (_withDepth)
+                    {
+                        Graphics.Blit(_depth, _rawDepth, _copyDepth);
+                    }
+                    break;
+                case RenderPipelineKind.Universal:
+                    RenderInto(_color);
+                    if (_withDepth)
+                    {
+                        // A Depth-format target makes URP draw depth only (its path for
+                        // offscreen depth cameras); Camera.Render, because a render request
+                        // may render through an intermediate colour texture.
+                        _helper.targetTexture = _depth;
+                        _helper.Render();
+                        _helper.targetTexture = null;
+                        Graphics.Blit(_depth, _rawDepth, _copyDepth);
+                    }
+                    break;
+                default:
+                    // HDRP: the depth source's AOV request writes _rawDepth during this render.
+                    RenderInto(_color);
+                    break;
+            }
+        }
+
+        /// <summary>Renders the helper camera into a colour target under a scriptable render pipeline.</summary>
+        private void RenderInto(RenderTexture target)
+        {
+#if UNITY_2022_2_OR_NEWER
+            var request = new RenderPipeline.StandardRequest { destination = target };
+            if (RenderPipeline.SupportsRenderRequest(_helper, request))
+            {
+                RenderPipeline.SubmitRenderRequest(_helper, request);
+                return;
+            }
+#endif
+            _helper.targetTexture = target;
+            _helper.Render();
+            _helper.targetTexture = null;
         }
 
         /// <summary>
@@ -278,6 +419,11 @@ namespace WorldBridge.Unity
         {
             _pending = null;
             _onDone = null;
+            if (_pipelineDepth != null)
+            {
+                _pipelineDepth.Dispose();
+                _pipelineDepth = null;
+            }
             DestroyObject(ref _color);
             DestroyObject(ref _depth);
             DestroyObject(ref _rawDepth);
