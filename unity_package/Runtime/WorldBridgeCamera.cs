@@ -103,7 +103,6 @@ namespace WorldBridge.Unity
         private byte[] _frameBuffer;
         private CameraCapture _capture;
         private LiveStream _stream;
-        private bool _waitingForReference;
         private bool _keyframeQueued;
         private int _framesSinceKeyframe;
 
@@ -180,7 +179,8 @@ namespace WorldBridge.Unity
                 ReportError("cannot capture the reference view: " + e.Message);
                 return;
             }
-            _waitingForReference = _capture.TryCapture(_camera, OnReferenceCaptured);
+            // A new capture has nothing pending, so it always starts this one.
+            _capture.TryCapture(_camera, OnReferenceCaptured);
         }
 
         private void OnDisable()
@@ -200,13 +200,11 @@ namespace WorldBridge.Unity
                 Destroy(_texture);
                 _texture = null;
             }
-            _waitingForReference = false;
             _keyframeQueued = false;
         }
 
         private void OnReferenceCaptured(CaptureResult view)
         {
-            _waitingForReference = false;
             if (!isActiveAndEnabled)
             {
                 return;

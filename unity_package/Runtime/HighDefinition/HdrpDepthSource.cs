@@ -61,8 +61,17 @@ namespace WorldBridge.Unity.HighDefinition
             var builder = new AOVRequestBuilder();
             builder.Add(AOVRequest.NewDefault(), AllocateBuffer, null, new[] { AOVBuffers.DepthStencil },
                 (cmd, buffers, properties) => { });
-            _cameraData.SetAOVRequests(builder.Build());
+            SetRequests(builder.Build());
         }
+
+        // Newer HDRP releases mark HDAdditionalCameraData.SetAOVRequests obsolete in favour of an
+        // extension method with the same effect; the member is kept for every HDRP 12+ release.
+#pragma warning disable 618
+        private void SetRequests(AOVRequestDataCollection requests)
+        {
+            _cameraData.SetAOVRequests(requests);
+        }
+#pragma warning restore 618
 
         private RTHandle AllocateBuffer(AOVBuffers buffer)
         {
@@ -74,7 +83,7 @@ namespace WorldBridge.Unity.HighDefinition
         {
             if (_cameraData != null)
             {
-                _cameraData.SetAOVRequests(null);
+                SetRequests(null);
                 _cameraData = null;
             }
             if (_target != null)

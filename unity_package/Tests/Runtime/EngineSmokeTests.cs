@@ -54,13 +54,13 @@ namespace WorldBridge.Smoke.Tests
             return camera;
         }
 
-        /// <summary>A quad facing the camera at <see cref="PlaneDistance"/> m covering <paramref name="rect"/> (x, y, width, height in metres).</summary>
-        private void MakeQuad(Rect rect, Color color)
+        /// <summary>A quad facing the camera at <see cref="PlaneDistance"/> m, centred at (x, y), size in metres.</summary>
+        private void MakeQuad(float x, float y, float width, float height, Color color)
         {
             GameObject quad = GameObject.CreatePrimitive(PrimitiveType.Quad);
             quad.transform.SetParent(_root.transform, false);
-            quad.transform.position = new Vector3(rect.center.x, rect.center.y, PlaneDistance);
-            quad.transform.localScale = new Vector3(rect.width, rect.height, 1f);
+            quad.transform.position = new Vector3(x, y, PlaneDistance);
+            quad.transform.localScale = new Vector3(width, height, 1f);
             quad.GetComponent<Renderer>().sharedMaterial = UnlitMaterial(color);
         }
 
@@ -91,8 +91,8 @@ namespace WorldBridge.Smoke.Tests
         /// <summary>Red above the horizon, blue below: a plane filling the view at 5 m.</summary>
         private void MakeRedOverBluePlane()
         {
-            MakeQuad(new Rect(-20f, 0f, 40f, 20f), Color.red);
-            MakeQuad(new Rect(-20f, -20f, 40f, 20f), Color.blue);
+            MakeQuad(0f, 10f, 40f, 20f, Color.red);
+            MakeQuad(0f, -10f, 40f, 20f, Color.blue);
         }
 
         private static IEnumerator Capture(Camera camera, CaptureResult[] result)
