@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import sys
 from pathlib import Path
 
@@ -21,9 +20,13 @@ def _serve_parser(sub) -> None:
     p.add_argument("--worker-bind", default=None,
                    help="ZeroMQ address for workers, e.g. tcp://0.0.0.0:5556 to accept "
                         "`worldbridge worker` from other machines (needs --token)")
-    p.add_argument("--token", default=os.environ.get("WORLDBRIDGE_TOKEN"),
-                   help="shared token checked on every call (default $WORLDBRIDGE_TOKEN); "
-                        "required for a non-loopback --host")
+    p.add_argument("--token-file", type=Path, default=None,
+                   help="file holding the shared token checked on every call (default "
+                        "$WORLDBRIDGE_TOKEN); required for a non-loopback --host and a tcp "
+                        "--worker-bind")
+    p.add_argument("--token", default=None,
+                   help="the shared token itself; visible to other users in ps, prefer "
+                        "--token-file or WORLDBRIDGE_TOKEN")
     p.add_argument("--tls-cert", type=Path, help="PEM certificate chain (enables TLS)")
     p.add_argument("--tls-key", type=Path, help="PEM private key")
     p.add_argument("--data-dir", type=Path, default=Path("recordings"),
@@ -97,13 +100,16 @@ def main(argv: list[str] | None = None) -> int:
         from worldbridge.generators.options import GeneratorOptions
         from worldbridge.serving import InsecureBindError, ServerConfig, ServerLimits, serve
 
+        from worldbridge.serving.auth import read_token
+
         try:
             options = GeneratorOptions.from_args(args)
+            token = read_token(args.token_file, args.token)
         except ValueError as e:
             print(f"worldbridge serve: {e}", file=sys.stderr)
             return 2
         cfg = ServerConfig(host=args.host, port=args.port, workers=args.workers,
-                           worker_bind=args.worker_bind, token=args.token, tls_cert=args.tls_cert,
+                           worker_bind=args.worker_bind, token=token, tls_cert=args.tls_cert,
                            tls_key=args.tls_key, data_dir=args.data_dir,
                            limits=ServerLimits(max_message_bytes=args.max_message_mb * 1024 * 1024),
                            generator_options=options)

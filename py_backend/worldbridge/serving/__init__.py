@@ -1,6 +1,6 @@
-"""The gateway (grpc.aio), render workers (ZeroMQ) and the wire codec.
+"""The gateway (grpc.aio), render workers (ZeroMQ) and the typed worker protocol.
 
-The gateway names are imported lazily so that a render worker, which only needs the codec
+The gateway names are imported lazily so that a render worker, which only needs the protocol
 and its session state, does not load the gRPC server stack.
 """
 

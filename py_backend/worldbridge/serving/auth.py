@@ -7,10 +7,39 @@ load balancers and orchestrators can probe the server without the secret.
 from __future__ import annotations
 
 import hmac
+import os
+from pathlib import Path
 
 import grpc
 
-__all__ = ["TokenInterceptor", "OPEN_METHOD_PREFIXES"]
+__all__ = ["TokenInterceptor", "OPEN_METHOD_PREFIXES", "TOKEN_ENV", "SPAWN_KEY_ENV", "read_token"]
+
+TOKEN_ENV = "WORLDBRIDGE_TOKEN"
+"""Environment variable holding the shared token (not visible in ``ps``, unlike ``--token``)."""
+
+SPAWN_KEY_ENV = "WORLDBRIDGE_SPAWN_KEY"
+"""Environment variable through which a gateway hands each local worker its spawn key."""
+
+
+def read_token(token_file: Path | None = None, token: str | None = None) -> str | None:
+    """The shared token: from ``token_file`` (surrounding whitespace stripped), else the
+    explicit ``token`` (``--token``, visible to other users in ``ps``), else
+    ``$WORLDBRIDGE_TOKEN``; None when none is set.
+
+    Raises:
+        ValueError: the file cannot be read or holds no token.
+    """
+    if token_file is not None:
+        try:
+            text = Path(token_file).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as e:
+            raise ValueError(f"cannot read the token file {token_file}: {e}") from None
+        if not text:
+            raise ValueError(f"the token file {token_file} is empty")
+        return text
+    if token:
+        return token
+    return os.environ.get(TOKEN_ENV) or None
 
 OPEN_METHOD_PREFIXES = ("/grpc.health.v1.Health/",)
 

@@ -104,11 +104,11 @@ class Gateway:
         cfg = self.config
         if not _is_loopback(cfg.host) and not cfg.token:
             raise InsecureBindError(f"binding {cfg.host} exposes the server beyond this machine: "
-                                    "set a token (--token or WORLDBRIDGE_TOKEN)")
+                                    "set a token (--token-file or WORLDBRIDGE_TOKEN)")
         if cfg.worker_bind and cfg.worker_bind.startswith("tcp://") and not cfg.token:
-            host = cfg.worker_bind[len("tcp://"):].rsplit(":", 1)[0]
-            if not _is_loopback(host):
-                raise InsecureBindError(f"accepting workers on {cfg.worker_bind} needs a token")
+            raise InsecureBindError(f"accepting workers on {cfg.worker_bind} needs a token: tcp "
+                                    "worker links are encrypted and authenticated with CURVE keys "
+                                    "derived from it (the default ipc socket needs none)")
         if bool(cfg.tls_cert) != bool(cfg.tls_key):
             raise ValueError("TLS needs both --tls-cert and --tls-key")
         self.pool = WorkerPool(cfg.worker_bind, cfg.workers, cfg.token,

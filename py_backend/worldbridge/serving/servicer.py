@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import AsyncIterator
 
 import grpc
+import msgspec
 
 from worldbridge import PROTOCOL_VERSION, __version__
 from worldbridge.generators import DEFAULT_GENERATOR, GENERATORS
 from worldbridge.geometry import Intrinsics
 from worldbridge.recording import DatasetExistsError, DatasetNameError, DatasetWriter, RecordingError
+from worldbridge.serving import protocol as proto
 from worldbridge.serving.limits import ServerLimits
 from worldbridge.serving.sessions import SessionRecord, SessionRegistry
 from worldbridge.serving.texture import RowOrder, TextureFormat
@@ -109,7 +111,7 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
             w.sessions.discard(rec.session_id)
         if not rec.lost:
             try:
-                await self.pool.request(rec.worker_id, {"op": "close", "session": rec.session_id},
+                await self.pool.request(rec.worker_id, proto.CloseSession(id=0, session=rec.session_id),
                                         timeout_s=10)
             except (WorkerUnavailable, WorkerError, asyncio.TimeoutError):
                 pass  # the session is gone with its worker either way
@@ -154,21 +156,21 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
                                 f"server has {len(self.sessions)} open sessions, the limit is "
                                 f"{self.limits.max_sessions}; close one first")
         try:
-            worker = self.pool.pick_worker(msg["generator"])
+            worker = self.pool.pick_worker(msg.generator)
             sid = self.sessions.new_id()
-            reply = await self.pool.request(worker.worker_id, {**msg, "session": sid})
+            reply = await self.pool.request(worker.worker_id, msgspec.structs.replace(msg, session=sid))
         except WorkerUnavailable as e:
             await context.abort(grpc.StatusCode.UNAVAILABLE, str(e))
         except WorkerError as e:
             await context.abort(getattr(grpc.StatusCode, e.code, grpc.StatusCode.INTERNAL), e.message)
         worker.sessions.add(sid)
-        self.sessions.add(SessionRecord(sid, worker.worker_id, default_k, msg["generator"]))
-        log.info("session %s on %s (%d anchor points)", sid, worker.worker_id, reply["anchor_points"])
+        self.sessions.add(SessionRecord(sid, worker.worker_id, default_k, msg.generator))
+        log.info("session %s on %s (%d anchor points)", sid, worker.worker_id, reply.anchor_points)
         return session_pb2.OpenSessionResponse(session_id=sid, worker_id=worker.worker_id,
-                                               anchor_points=reply["anchor_points"],
+                                               anchor_points=reply.anchor_points,
                                                warnings=warnings)
 
-    def _open_message(self, request: session_pb2.OpenSessionRequest) -> tuple[dict, Intrinsics]:
+    def _open_message(self, request: session_pb2.OpenSessionRequest) -> tuple[proto.OpenSession, Intrinsics]:
         lim = self.limits
         n = len(request.reference_views)
         if n == 0:
@@ -185,9 +187,9 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
         for i, v in enumerate(request.reference_views):
             pv = parse_view(v.pose, v.intrinsics, v.rgb, v.depth if v.HasField("depth") else None,
                             lim, f"reference_views[{i}]")
-            views.append({"rgb": pv.rgb, "depth": pv.depth, "c2w": pv.c2w, "K": _k_list(pv.intrinsics)})
+            views.append(proto.View(rgb=pv.rgb, depth=pv.depth, c2w=pv.c2w, K=_k6(pv.intrinsics)))
             ref_k = ref_k or pv.intrinsics
-        if all(v["depth"] is None for v in views):
+        if all(v.depth is None for v in views):
             raise WireError(grpc.StatusCode.INVALID_ARGUMENT, "no reference view carries depth: "
                             "the scene memory is built from depth")
         out = request.output
@@ -212,11 +214,11 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
                             f"generator_options.anchor_lock {lock} is not an AnchorLock value "
                             "(0 UNSPECIFIED, 1 ON, 2 OFF)")
         default_k = ref_k.scaled(width, height)
-        msg = {"op": "open", "generator": generator, "seed": request.seed or hash_seed(request),
-               "anchor_lock": _ANCHOR_LOCK[lock], "views": views,
-               "output": {"width": width, "height": height, "format": int(fmt),
-                          "row_order": int(out.row_order or RowOrder.TOP_DOWN),
-                          "jpeg_quality": quality}}
+        msg = proto.OpenSession(
+            id=0, session="", generator=generator, seed=request.seed or hash_seed(request),
+            anchor_lock=_ANCHOR_LOCK[lock], views=views,
+            output=proto.Output(width=width, height=height, format=int(fmt),
+                                row_order=int(out.row_order or RowOrder.TOP_DOWN), jpeg_quality=quality))
         return msg, default_k
 
     async def CloseSession(self, request, context):  # noqa: N802
@@ -227,7 +229,7 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
 
     # ------------------------------------------------------------------ frames
 
-    def _render_message(self, req: frames_pb2.FrameRequest, rec: SessionRecord) -> dict:
+    def _render_message(self, req: frames_pb2.FrameRequest, rec: SessionRecord) -> proto.Render:
         c2w, _, _ = parse_pose(req.pose, "pose")
         k = parse_intrinsics(req.intrinsics, self.limits) if req.HasField("intrinsics") \
             else rec.default_intrinsics
@@ -235,8 +237,8 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
         if req.keyframe and depth is None:
             raise WireError(grpc.StatusCode.INVALID_ARGUMENT, "keyframe requested without depth: "
                             "a keyframe is lifted into the memory with the engine's depth")
-        return {"op": "render", "session": rec.session_id, "c2w": c2w, "K": _k_list(k),
-                "depth": depth, "keyframe": bool(req.keyframe)}
+        return proto.Render(id=0, session=rec.session_id, c2w=c2w, K=_k6(k), depth=depth,
+                            keyframe=bool(req.keyframe))
 
     async def StreamFrames(self, request_iterator: AsyncIterator[frames_pb2.FrameRequest],
                            context) -> AsyncIterator[frames_pb2.Frame]:  # noqa: N802
@@ -309,16 +311,16 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
                     continue
                 rec.frames_served += 1
                 rec.last_used = time.monotonic()
-                stages_ms = reply["anchor_ms"] + reply["model_ms"] + reply["encode_ms"]
+                stages_ms = reply.anchor_ms + reply.model_ms + reply.encode_ms
                 frame = frames_pb2.Frame(
                     sequence=req.sequence, client_timestamp_us=req.client_timestamp_us,
-                    texture=image_pb2.Texture(data=bytes(reply["texture"]), width=reply["width"],
-                                              height=reply["height"], format=reply["format"],
-                                              row_order=reply["row_order"]),
-                    skipped_sequences=skipped, anchor_coverage=reply["coverage"],
+                    texture=image_pb2.Texture(data=reply.texture.tobytes(), width=reply.width,
+                                              height=reply.height, format=reply.format,
+                                              row_order=reply.row_order),
+                    skipped_sequences=skipped, anchor_coverage=reply.coverage,
                     timings=frames_pb2.StageTimings(
-                        anchor_ms=reply["anchor_ms"], model_ms=reply["model_ms"],
-                        encode_ms=reply["encode_ms"]))
+                        anchor_ms=reply.anchor_ms, model_ms=reply.model_ms,
+                        encode_ms=reply.encode_ms))
                 total_ms = (time.perf_counter() - t_arrival) * 1e3
                 frame.timings.server_total_ms = total_ms
                 frame.timings.queue_ms = max(0.0, total_ms - stages_ms)
@@ -401,8 +403,8 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
         return summary
 
 
-def _k_list(k: Intrinsics) -> list:
-    return [k.fx, k.fy, k.cx, k.cy, k.width, k.height]
+def _k6(k: Intrinsics) -> proto.Intrinsics6:
+    return proto.Intrinsics6(float(k.fx), float(k.fy), float(k.cx), float(k.cy), int(k.width), int(k.height))
 
 
 def hash_seed(request: session_pb2.OpenSessionRequest) -> int:

@@ -1,14 +1,20 @@
 """Render worker process: owns sessions (scene memory + generator) and renders frames.
 
-A worker connects a ZeroMQ DEALER to the gateway's ROUTER, announces itself with a
-``ready`` message (id, pid, device, generators, token), then serves ``open``, ``render``,
-``close`` and ``shutdown`` requests one at a time, replying ``{"op": "reply", "id": ...,
-"ok": bool, ...}``. A separate thread sends a ``heartbeat`` every
-:data:`HEARTBEAT_INTERVAL_S` over its own socket so that a long render never looks like a
-dead worker. Messages use :mod:`worldbridge.serving.codec` (msgpack + zero-copy arrays).
+A worker connects a ZeroMQ DEALER to the gateway's ROUTER and announces itself with
+:class:`~worldbridge.serving.protocol.Ready` (its spawn key when the gateway started it,
+the token when it is a remote worker). Once the gateway answers
+:class:`~worldbridge.serving.protocol.Welcome`, it serves ``open``, ``render``, ``close``
+and ``shutdown`` one at a time and answers each with a
+:class:`~worldbridge.serving.protocol.Reply`. A separate thread sends a heartbeat carrying
+the welcome's lease every :data:`HEARTBEAT_INTERVAL_S` over its own socket, so that a long
+render never looks like a dead worker. Messages are typed and validated while decoding
+(:mod:`worldbridge.serving.protocol`); one the worker cannot decode is logged and dropped.
+tcp links are encrypted with CURVE keys derived from the token
+(:mod:`worldbridge.serving.channel`).
 
-Run: ``python -m worldbridge.serving.worker --connect ipc:///tmp/wb.sock --worker-id w0``
-(or ``worldbridge worker --connect tcp://gateway:5556`` on another machine).
+Run: ``python -m worldbridge.serving.worker --connect ipc:///tmp/wb.sock --name w0``
+(or ``worldbridge worker --connect tcp://gateway:5556`` on another machine, with the token in
+``WORLDBRIDGE_TOKEN`` or ``--token-file``).
 """
 
 from __future__ import annotations
@@ -21,7 +27,9 @@ import threading
 import time
 import traceback
 from dataclasses import replace
+from pathlib import Path
 
+import numpy as np
 import zmq
 
 from worldbridge.generators import (
@@ -32,12 +40,15 @@ from worldbridge.generators import (
     available_generators,
 )
 from worldbridge.geometry import Intrinsics
-from worldbridge.serving import codec
+from worldbridge.serving import protocol as proto
+from worldbridge.serving.auth import SPAWN_KEY_ENV, read_token
+from worldbridge.serving.channel import secure_client
 from worldbridge.serving.session_state import OutputSpec, WorkerSession
 
-__all__ = ["Worker", "main", "HEARTBEAT_INTERVAL_S"]
+__all__ = ["Worker", "WorkerRefused", "main", "HEARTBEAT_INTERVAL_S", "WELCOME_TIMEOUT_S"]
 
 HEARTBEAT_INTERVAL_S = 0.5
+WELCOME_TIMEOUT_S = 30.0
 log = logging.getLogger("worldbridge.worker")
 
 
@@ -45,23 +56,37 @@ class SessionNotFound(LookupError):
     """A render for a session this worker does not hold."""
 
 
-def _intrinsics(k: list) -> Intrinsics:
-    fx, fy, cx, cy, w, h = k
-    return Intrinsics(float(fx), float(fy), float(cx), float(cy), int(w), int(h))
+class WorkerRefused(RuntimeError):
+    """The gateway refused this worker's ``ready`` (or never answered it)."""
+
+
+def _intrinsics(k: proto.Intrinsics6) -> Intrinsics:
+    return Intrinsics(k.fx, k.fy, k.cx, k.cy, k.width, k.height)
 
 
 class Worker:
-    """The worker loop. ``run()`` blocks until ``shutdown`` or the gateway goes away."""
+    """The worker loop. ``run()`` blocks until ``shutdown`` or the gateway goes away.
 
-    def __init__(self, connect: str, worker_id: str, token: str | None = None,
-                 options: GeneratorOptions | None = None):
+    Args:
+        connect: the gateway's worker address (``ipc://`` or ``tcp://``).
+        name: a label for the gateway's logs (the gateway names local workers itself).
+        token: shared token; required on tcp (CURVE keys and ``ready``).
+        spawn_key: the per-spawn key a gateway gives the local workers it starts.
+        options: generator options.
+    """
+
+    def __init__(self, connect: str, name: str, token: str | None = None,
+                 options: GeneratorOptions | None = None, spawn_key: str | None = None):
         self.connect = connect
-        self.worker_id = worker_id
+        self.name = name
         self.token = token or ""
+        self.spawn_key = spawn_key or ""
         self.options = options or GeneratorOptions()
         self.sessions: dict[str, WorkerSession] = {}
+        self.worker_id = ""
         self._ctx = zmq.Context.instance()
         self._stop = threading.Event()
+        self._codec = proto.Codec(proto.WORKER_BOUND)
 
     def _device(self) -> str:
         try:
@@ -73,109 +98,156 @@ class Worker:
             pass
         return f"cpu ({os.cpu_count()} cores)"
 
-    def _heartbeat(self) -> None:
+    def _socket(self) -> zmq.Socket:
         sock = self._ctx.socket(zmq.DEALER)
         sock.setsockopt(zmq.LINGER, 0)
+        secure_client(sock, self.connect, self.token)
         sock.connect(self.connect)
-        msg = codec.encode({"op": "heartbeat", "worker": self.worker_id, "pid": os.getpid()})
+        return sock
+
+    def _heartbeat(self, lease: bytes) -> None:
+        sock = self._socket()
+        msg = proto.Codec(proto.WORKER_BOUND).encode(proto.Heartbeat(lease=lease))
         while not self._stop.wait(HEARTBEAT_INTERVAL_S):
             sock.send_multipart(msg)
         sock.close()
 
+    def _handshake(self, sock: zmq.Socket) -> bytes:
+        """Send ``ready`` and wait for ``welcome``; returns the lease.
+
+        Raises:
+            WorkerRefused: refused, or no answer within :data:`WELCOME_TIMEOUT_S`.
+        """
+        sock.send_multipart(self._codec.encode(proto.Ready(
+            name=self.name[:proto.MAX_TEXT], pid=os.getpid(), device=self._device(),
+            generators=available_generators(self.options), spawn_key=self.spawn_key,
+            token=self.token)))
+        deadline = time.monotonic() + WELCOME_TIMEOUT_S
+        while True:
+            left_ms = int((deadline - time.monotonic()) * 1e3)
+            if left_ms <= 0 or not sock.poll(left_ms):
+                raise WorkerRefused(f"no answer from the gateway at {self.connect} within "
+                                    f"{WELCOME_TIMEOUT_S:.0f} s (wrong address, or a token that does "
+                                    "not match the gateway's)")
+            try:
+                msg = self._codec.decode(sock.recv_multipart(copy=False))
+            except proto.ProtocolError as e:
+                log.warning("dropping a malformed message while waiting for welcome: %s", e)
+                continue
+            if isinstance(msg, proto.Refused):
+                raise WorkerRefused(f"the gateway refused this worker: {msg.reason}")
+            if isinstance(msg, proto.Welcome):
+                self.worker_id = msg.worker_id
+                return msg.lease
+            log.warning("ignoring %s before welcome", type(msg).__name__)
+
     def run(self) -> None:
+        """Announce, then serve until ``shutdown``.
+
+        Raises:
+            WorkerRefused: the gateway did not accept this worker.
+        """
         from worldbridge.memory import warmup
 
         warmup()  # compile the CPU renderer and memory kernels before announcing ready
-        sock = self._ctx.socket(zmq.DEALER)
-        sock.setsockopt(zmq.LINGER, 0)
-        sock.connect(self.connect)
-        sock.send_multipart(codec.encode({
-            "op": "ready", "worker": self.worker_id, "pid": os.getpid(), "device": self._device(),
-            "generators": available_generators(self.options), "token": self.token}))
-        hb = threading.Thread(target=self._heartbeat, daemon=True, name="heartbeat")
-        hb.start()
+        sock = self._socket()
         try:
+            lease = self._handshake(sock)
+            log.info("serving as %s", self.worker_id)
+            hb = threading.Thread(target=self._heartbeat, args=(lease,), daemon=True, name="heartbeat")
+            hb.start()
             while True:
                 frames = sock.recv_multipart(copy=False)
-                msg = codec.decode(frames)
-                op = msg.get("op")
-                if op == "shutdown":
+                try:
+                    msg = self._codec.decode(frames)
+                except proto.ProtocolError as e:
+                    log.warning("dropping a malformed gateway message: %s", e)
+                    continue
+                if isinstance(msg, proto.Shutdown):
                     break
-                reply = self.handle(msg)
-                sock.send_multipart(codec.encode(reply), copy=False)
+                if not isinstance(msg, (proto.OpenSession, proto.Render, proto.CloseSession)):
+                    log.warning("ignoring an unexpected %s", type(msg).__name__)
+                    continue
+                sock.send_multipart(self._codec.encode(self.handle(msg)), copy=False)
         finally:
             self._stop.set()
             sock.close()
 
-    def handle(self, msg: dict) -> dict:
-        """Serve one request; never raises (errors become ``ok: False`` replies)."""
-        rid = msg.get("id")
+    def handle(self, msg: proto.OpenSession | proto.Render | proto.CloseSession) -> proto.Reply:
+        """Serve one request; never raises (errors become error-status replies)."""
         t_recv = time.perf_counter()
+
+        def error(status: proto.Status, message: str) -> proto.Reply:
+            return proto.Reply(id=msg.id, status=status, message=proto.clip(message, 1000))
+
         try:
-            op = msg["op"]
-            if op == "render":
-                return {"op": "reply", "id": rid, "ok": True, **self._render(msg, t_recv)}
-            if op == "open":
-                return {"op": "reply", "id": rid, "ok": True, **self._open(msg)}
-            if op == "close":
-                sess = self.sessions.pop(msg["session"], None)
-                return {"op": "reply", "id": rid, "ok": True,
-                        "frames_served": sess.frames_served if sess else 0}
-            return {"op": "reply", "id": rid, "ok": False, "code": "INVALID_ARGUMENT",
-                    "message": f"unknown worker op {op!r}"}
+            if isinstance(msg, proto.Render):
+                result = self._render(msg, t_recv)
+            elif isinstance(msg, proto.OpenSession):
+                result = self._open(msg)
+            else:
+                sess = self.sessions.pop(msg.session, None)
+                result = proto.CloseResult(frames_served=sess.frames_served if sess else 0)
+            return proto.Reply(id=msg.id, status=proto.Status.OK, result=result)
         except UnknownGeneratorError as e:
-            return {"op": "reply", "id": rid, "ok": False, "code": "INVALID_ARGUMENT", "message": str(e)}
+            return error(proto.Status.INVALID_ARGUMENT, str(e))
         except GeneratorUnavailableError as e:
-            return {"op": "reply", "id": rid, "ok": False, "code": "FAILED_PRECONDITION", "message": str(e)}
+            return error(proto.Status.FAILED_PRECONDITION, str(e))
         except SessionNotFound as e:
-            return {"op": "reply", "id": rid, "ok": False, "code": "NOT_FOUND", "message": str(e)}
+            return error(proto.Status.NOT_FOUND, str(e))
         except Exception as e:  # a bug must not kill the worker and its other sessions
-            log.error("request %s failed:\n%s", rid, traceback.format_exc())
-            return {"op": "reply", "id": rid, "ok": False, "code": "INTERNAL",
-                    "message": f"{type(e).__name__}: {e}"}
+            log.error("request %s failed:\n%s", msg.id, traceback.format_exc())
+            return error(proto.Status.INTERNAL, f"{type(e).__name__}: {e}")
 
-    def _open(self, msg: dict) -> dict:
-        views = [{"rgb": v["rgb"], "depth": v["depth"], "c2w": v["c2w"],
-                  "intrinsics": _intrinsics(v["K"])} for v in msg["views"]]
-        out = msg["output"]
-        spec = OutputSpec(out["width"], out["height"], out["format"], out["row_order"],
-                          out["jpeg_quality"])
-        lock = msg.get("anchor_lock")
-        if lock is not None and not isinstance(lock, bool):
-            raise ValueError(f"anchor_lock must be true, false or null, got {lock!r}")
+    def _open(self, msg: proto.OpenSession) -> proto.OpenResult:
+        views = [{"rgb": v.rgb, "depth": v.depth, "c2w": v.c2w, "intrinsics": _intrinsics(v.K)}
+                 for v in msg.views]
+        out = msg.output
+        spec = OutputSpec(out.width, out.height, out.format, out.row_order, out.jpeg_quality)
+        lock = msg.anchor_lock
         options = self.options if lock is None else replace(self.options, anchor_lock=lock)
-        sess = WorkerSession(views, msg["generator"], spec, msg["seed"], options=options)
-        self.sessions[msg["session"]] = sess
-        return {"anchor_points": sess.memory.num_points}
+        sess = WorkerSession(views, msg.generator, spec, msg.seed, options=options)
+        self.sessions[msg.session] = sess
+        return proto.OpenResult(anchor_points=sess.memory.num_points)
 
-    def _render(self, msg: dict, t_recv: float) -> dict:
-        sess = self.sessions.get(msg["session"])
+    def _render(self, msg: proto.Render, t_recv: float) -> proto.FrameResult:
+        sess = self.sessions.get(msg.session)
         if sess is None:
-            raise SessionNotFound(f"session {msg['session']!r} is not open on worker {self.worker_id}")
-        frame = sess.render(msg["c2w"], _intrinsics(msg["K"]), msg.get("depth"),
-                            bool(msg.get("keyframe")))
+            raise SessionNotFound(f"session {proto.clip(msg.session, 64)!r} is not open on worker "
+                                  f"{self.worker_id}")
+        frame = sess.render(msg.c2w, _intrinsics(msg.K), msg.depth, msg.keyframe)
         out = sess.output
-        return {"texture": frame.texture, "width": out.width, "height": out.height,
-                "format": out.format, "row_order": out.row_order, "anchor_ms": frame.anchor_ms, "model_ms": frame.model_ms,
-                "encode_ms": frame.encode_ms, "coverage": frame.coverage,
-                "worker_ms": (time.perf_counter() - t_recv) * 1e3}
+        return proto.FrameResult(
+            texture=np.frombuffer(frame.texture, dtype=np.uint8), width=out.width,
+            height=out.height, format=out.format, row_order=out.row_order,
+            anchor_ms=frame.anchor_ms, model_ms=frame.model_ms, encode_ms=frame.encode_ms,
+            coverage=frame.coverage, worker_ms=(time.perf_counter() - t_recv) * 1e3)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m worldbridge.serving.worker`` and ``worldbridge worker``."""
     p = argparse.ArgumentParser(prog="worldbridge worker", description="Run one render worker.")
     p.add_argument("--connect", required=True, help="gateway worker address, ipc:// or tcp://")
-    p.add_argument("--worker-id", default=f"{os.uname().nodename}-{os.getpid()}")
-    p.add_argument("--token", default=os.environ.get("WORLDBRIDGE_TOKEN"),
-                   help="shared token (default: $WORLDBRIDGE_TOKEN)")
+    p.add_argument("--name", "--worker-id", dest="name", default=f"{os.uname().nodename}-{os.getpid()}",
+                   help="label for the gateway's logs and server info")
+    p.add_argument("--token-file", type=Path, default=None,
+                   help="file holding the shared token (default: $WORLDBRIDGE_TOKEN)")
+    p.add_argument("--token", default=None,
+                   help="the shared token itself; visible to other users in ps, prefer --token-file")
     add_generator_arguments(p)
     args = p.parse_args(argv)
     try:
         options = GeneratorOptions.from_args(args)
+        token = read_token(args.token_file, args.token)
     except ValueError as e:
         p.error(str(e))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
-    Worker(args.connect, args.worker_id, args.token, options).run()
+    spawn_key = os.environ.pop(SPAWN_KEY_ENV, None)
+    try:
+        Worker(args.connect, args.name, token, options, spawn_key=spawn_key).run()
+    except WorkerRefused as e:
+        log.error("%s", e)
+        return 3
     return 0
 
 

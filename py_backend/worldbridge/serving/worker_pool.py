@@ -1,8 +1,15 @@
 """Gateway side of the render workers: spawn, route, watch, restart.
 
 The gateway binds one ZeroMQ ROUTER; every worker (local subprocess or remote machine)
-connects a DEALER and announces itself with ``ready``. Requests carry an id and are matched
-to replies by it; each request resolves an ``asyncio.Future``. A worker is declared dead
+connects a DEALER and announces itself with ``ready``. A worker is identified by its
+connection (the ROUTER's routing id), never by the name it claims: a local worker is matched
+to the slot that spawned it by a per-spawn key, a remote worker must present the token over
+a CURVE-encrypted tcp link (:mod:`worldbridge.serving.channel`), and a second ``ready`` on a
+connection that is already serving is refused. Every message is typed and validated while
+decoding (:mod:`worldbridge.serving.protocol`); one that is not valid, or that does not fit
+its sender's state, is logged and dropped, and the receive loop itself is supervised, so no
+message can stop it. Requests carry an id and are matched to replies from the same
+connection; each request resolves an ``asyncio.Future``. A worker is declared dead
 when its local process exits or its heartbeats stop for ``heartbeat_timeout_s``: its
 pending requests fail with :class:`WorkerUnavailable`, the ``on_worker_down`` callback runs
 (the gateway fails the sessions pinned to it) and a local worker is restarted.
@@ -17,17 +24,22 @@ import hmac
 import itertools
 import logging
 import os
+import re
+import secrets
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Awaitable, Callable
 
+import msgspec
 import zmq
 import zmq.asyncio
 
-from worldbridge.serving import codec
+from worldbridge.serving import protocol as proto
+from worldbridge.serving.auth import SPAWN_KEY_ENV, TOKEN_ENV
+from worldbridge.serving.channel import make_ipc_private, secure_server
 
 __all__ = ["WorkerPool", "WorkerHandle", "WorkerUnavailable", "WorkerError"]
 
@@ -49,11 +61,18 @@ class WorkerError(Exception):
 
 @dataclass
 class WorkerHandle:
-    """One worker slot as the gateway sees it."""
+    """One worker slot as the gateway sees it.
+
+    ``worker_id`` is the gateway's name for it (``worker-N`` for local slots, the validated
+    claimed name for remote workers); ``identity`` is the connection it was accepted on.
+    """
 
     worker_id: str
     local: bool
     identity: bytes | None = None
+    spawn_key: str = ""
+    lease: bytes = b""
+    accepted_seq: int = 0
     process: subprocess.Popen | None = None
     serving: bool = False
     device: str = ""
@@ -72,7 +91,8 @@ class WorkerPool:
         bind: ZeroMQ address for workers (``ipc://...`` or ``tcp://host:port``); None makes a
             private ipc socket in a temporary directory.
         num_local: local worker processes to start (0 = only remote workers).
-        token: shared secret remote workers must present in ``ready`` (None = none required).
+        token: shared secret remote workers must present in ``ready``; required for ``tcp://``
+            binds, whose CURVE keys are derived from it.
         on_worker_down: async callback ``(worker_id) -> None`` run when a worker dies.
         on_worker_up: async callback ``(worker_id) -> None`` run when a worker is ready.
         heartbeat_timeout_s: silence after which a worker counts as dead.
@@ -99,6 +119,10 @@ class WorkerPool:
         self.worker_env = worker_env or {}
         self.worker_args = list(worker_args)
         self.workers: dict[str, WorkerHandle] = {}
+        self._by_identity: dict[bytes, WorkerHandle] = {}
+        self._by_lease: dict[bytes, WorkerHandle] = {}
+        self._accepted = itertools.count(1)
+        self._codec = proto.Codec(proto.GATEWAY_BOUND)
         self._ids = itertools.count(1)
         self._ctx = zmq.asyncio.Context()
         self._sock: zmq.asyncio.Socket | None = None
@@ -121,15 +145,17 @@ class WorkerPool:
         self._sock = self._ctx.socket(zmq.ROUTER)
         self._sock.setsockopt(zmq.ROUTER_MANDATORY, 1)
         self._sock.setsockopt(zmq.LINGER, 0)
+        secure_server(self._sock, self.bind_address, self.token)
         self._sock.bind(self.bind_address)
+        make_ipc_private(self.bind_address)
         if self.bind_address.startswith("tcp://") and self.bind_address.endswith(":0"):
             self.bind_address = self._sock.getsockopt_string(zmq.LAST_ENDPOINT)
         for i in range(self.num_local):
             wid = f"worker-{i}"
             self.workers[wid] = WorkerHandle(wid, local=True)
             self._spawn(self.workers[wid])
-        self._tasks = [asyncio.create_task(self._recv_loop(), name="worker-recv"),
-                       asyncio.create_task(self._watch_loop(), name="worker-watch")]
+        self._tasks = [self._supervise(self._recv_loop, "worker-recv"),
+                       self._supervise(self._watch_loop, "worker-watch")]
         if wait_ready_s and self.num_local:
             deadline = time.monotonic() + wait_ready_s
             while not all(w.serving for w in self.workers.values() if w.local):
@@ -137,12 +163,27 @@ class WorkerPool:
                     raise TimeoutError(f"workers not ready after {wait_ready_s} s")
                 await asyncio.sleep(0.05)
 
+    def _supervise(self, loop: Callable[[], Awaitable[None]], name: str) -> asyncio.Task:
+        """Run ``loop`` as a task that is restarted (after logging) if it ever ends by an error."""
+        task = asyncio.create_task(loop(), name=name)
+
+        def restart(t: asyncio.Task) -> None:
+            if self._closing or t.cancelled():
+                return
+            log.error("%s stopped (%r); restarting it", name, t.exception())
+            self._tasks = [x for x in self._tasks if x is not t]
+            self._tasks.append(self._supervise(loop, name))
+
+        task.add_done_callback(restart)
+        return task
+
     def _spawn(self, w: WorkerHandle) -> None:
         cmd = [sys.executable, "-m", "worldbridge.serving.worker", "--connect",
-               self.connect_address, "--worker-id", w.worker_id, *self.worker_args]
-        env = {**os.environ, **self.worker_env}
+               self.connect_address, "--name", w.worker_id, *self.worker_args]
+        w.spawn_key = secrets.token_urlsafe(24)
+        env = {**os.environ, **self.worker_env, SPAWN_KEY_ENV: w.spawn_key}
         if self.token:
-            env["WORLDBRIDGE_TOKEN"] = self.token
+            env[TOKEN_ENV] = self.token
         w.process = subprocess.Popen(cmd, env=env)
         w.last_seen = time.monotonic()
         # a worker that crashes right after start is not respawned in a hot loop
@@ -152,7 +193,8 @@ class WorkerPool:
     # ----------------------------------------------------------------- requests
 
     def pick_worker(self, generator: str | None = None) -> WorkerHandle:
-        """The serving worker with the fewest sessions (among those that can run ``generator``).
+        """The serving worker with the fewest sessions (among those that can run ``generator``);
+        ties go to the worker accepted first.
 
         Raises:
             WorkerUnavailable: no worker is serving.
@@ -166,15 +208,20 @@ class WorkerPool:
             raise WorkerError("FAILED_PRECONDITION", f"no render worker can run generator "
                               f"{generator!r} (its weights are missing); workers offer "
                               f"{sorted({g for w in live for g in w.generators})}")
-        return min(able, key=lambda w: (len(w.sessions), w.worker_id))
+        return min(able, key=lambda w: (len(w.sessions), w.accepted_seq))
 
-    async def request(self, worker_id: str, message: dict[str, Any],
-                      timeout_s: float | None = None) -> dict[str, Any]:
-        """Send a request to a worker and wait for its reply.
+    async def request(self, worker_id: str, message: proto.OpenSession | proto.Render | proto.CloseSession,
+                      timeout_s: float | None = None):
+        """Send a request (its ``id`` is assigned here) to a worker and wait for its reply.
+
+        Returns:
+            the reply's result (:class:`~worldbridge.serving.protocol.OpenResult`,
+            :class:`~worldbridge.serving.protocol.FrameResult` or
+            :class:`~worldbridge.serving.protocol.CloseResult`).
 
         Raises:
             WorkerUnavailable: the worker is not serving or died before replying.
-            WorkerError: the worker replied with an error.
+            WorkerError: the worker replied with an error status (or a result of the wrong kind).
             asyncio.TimeoutError: no reply within ``timeout_s``.
         """
         w = self.workers.get(worker_id)
@@ -184,18 +231,23 @@ class WorkerPool:
         fut = asyncio.get_running_loop().create_future()
         w.pending[rid] = fut
         try:
-            await self._sock.send_multipart([w.identity, *codec.encode({**message, "id": rid})],
-                                            copy=False)
+            frames = self._codec.encode(msgspec.structs.replace(message, id=rid))
+            await self._sock.send_multipart([w.identity, *frames], copy=False)
         except zmq.ZMQError as e:
             w.pending.pop(rid, None)
             raise WorkerUnavailable(f"render worker {worker_id} is unreachable: {e}") from None
         try:
-            reply = await asyncio.wait_for(fut, timeout_s) if timeout_s else await fut
+            reply: proto.Reply = await asyncio.wait_for(fut, timeout_s) if timeout_s else await fut
         finally:
             w.pending.pop(rid, None)
-        if not reply.get("ok"):
-            raise WorkerError(reply.get("code", "INTERNAL"), reply.get("message", "worker error"))
-        return reply
+        if reply.status != proto.Status.OK:
+            raise WorkerError(reply.status.name, reply.message or "worker error")
+        expected = {proto.OpenSession: proto.OpenResult, proto.Render: proto.FrameResult,
+                    proto.CloseSession: proto.CloseResult}[type(message)]
+        if not isinstance(reply.result, expected):
+            raise WorkerError("INTERNAL", f"render worker {worker_id} answered a {type(message).__name__} "
+                              f"with {type(reply.result).__name__}")
+        return reply.result
 
     # ----------------------------------------------------------------- loops
 
@@ -204,48 +256,85 @@ class WorkerPool:
             frames = await self._sock.recv_multipart(copy=False)
             identity = frames[0].bytes
             try:
-                msg = codec.decode(frames[1:])
-            except codec.CodecError as e:
-                log.warning("dropping malformed worker message: %s", e)
+                msg = self._codec.decode(frames[1:])
+            except proto.ProtocolError as e:
+                log.warning("dropping a malformed worker message: %s", e)
                 continue
-            op = msg.get("op")
-            if op == "reply":
-                w = self._by_identity(identity)
-                fut = w.pending.get(msg.get("id")) if w else None
-                if fut is not None and not fut.done():
-                    fut.set_result(msg)
-            elif op == "heartbeat":
-                w = self.workers.get(msg.get("worker"))
-                if w is not None:
-                    w.last_seen = time.monotonic()
-            elif op == "ready":
-                await self._on_ready(identity, msg)
+            try:
+                await self._dispatch(identity, msg)
+            except Exception:  # a bug in handling one message must not stop the channel
+                log.exception("error handling a %s from a worker connection", type(msg).__name__)
 
-    def _by_identity(self, identity: bytes) -> WorkerHandle | None:
-        for w in self.workers.values():
-            if w.identity == identity:
-                return w
-        return None
+    async def _dispatch(self, identity: bytes, msg: proto.Ready | proto.Heartbeat | proto.Reply) -> None:
+        if isinstance(msg, proto.Reply):
+            w = self._by_identity.get(identity)
+            fut = w.pending.get(msg.id) if w is not None else None
+            if fut is None:
+                log.warning("dropping a reply to unknown request %d%s", msg.id,
+                            "" if w is not None else " from a connection that is not a worker")
+            elif not fut.done():
+                fut.set_result(msg)
+        elif isinstance(msg, proto.Heartbeat):
+            w = self._by_lease.get(msg.lease)
+            if w is not None and w.serving:
+                w.last_seen = time.monotonic()
+        else:
+            await self._on_ready(identity, msg)
 
-    async def _on_ready(self, identity: bytes, msg: dict) -> None:
-        wid = str(msg.get("worker"))
-        if self.token and not hmac.compare_digest(str(msg.get("token", "")), self.token):
-            log.warning("refusing worker %s: bad token", wid)
+    async def _refuse(self, identity: bytes, reason: str) -> None:
+        log.warning("refusing a worker connection: %s", reason)
+        try:
+            await self._sock.send_multipart([identity, *self._codec.encode(proto.Refused(reason=reason))])
+        except zmq.ZMQError:
+            pass
+
+    async def _on_ready(self, identity: bytes, msg: proto.Ready) -> None:
+        label = proto.clip(msg.name, 64)
+        if identity in self._by_identity:
+            await self._refuse(identity, f"this connection already serves as "
+                                         f"{self._by_identity[identity].worker_id}; ready ignored")
             return
-        w = self.workers.get(wid)
-        if w is None:
-            w = self.workers[wid] = WorkerHandle(wid, local=False)
-        elif w.serving and w.identity != identity:
-            await self._mark_down(w, "replaced by a new incarnation")
-        w.identity = identity
-        w.device = msg.get("device", "")
-        w.generators = list(msg.get("generators", []))
-        w.last_seen = time.monotonic()
-        w.serving = True
-        log.info("%s ready on %s (pid %s)", wid, w.device, msg.get("pid"))
+        slot = None
+        if msg.spawn_key:
+            for w in self.workers.values():
+                if w.local and w.spawn_key and not w.serving and \
+                        hmac.compare_digest(w.spawn_key.encode(), msg.spawn_key.encode()):
+                    slot = w
+                    break
+        if slot is None:
+            if not self.bind_address.startswith("tcp://"):
+                await self._refuse(identity, f"worker {label!r}: only workers this gateway started "
+                                             "may connect to its ipc socket")
+                return
+            if not self.token or not hmac.compare_digest(msg.token.encode(), self.token.encode()):
+                await self._refuse(identity, f"worker {label!r}: wrong token")
+                return
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", msg.name):
+                await self._refuse(identity, f"worker name {label!r} must be 1-64 letters, digits, "
+                                             "'.', '_' or '-'")
+                return
+            slot = self.workers.get(msg.name)
+            if slot is not None and (slot.local or slot.serving):
+                await self._refuse(identity, f"a worker named {label!r} is already "
+                                             f"{'a local slot' if slot.local else 'serving'}")
+                return
+            if slot is None:
+                slot = self.workers[msg.name] = WorkerHandle(msg.name, local=False)
+        slot.identity = identity
+        slot.spawn_key = ""  # a spawn key admits one connection
+        slot.lease = secrets.token_bytes(16)
+        slot.accepted_seq = next(self._accepted)
+        self._by_identity[identity] = slot
+        self._by_lease[slot.lease] = slot
+        slot.device = proto.clip(msg.device, 120)
+        slot.generators = list(msg.generators)
+        slot.last_seen = time.monotonic()
+        slot.serving = True
+        await self._sock.send_multipart([identity, *self._codec.encode(
+            proto.Welcome(lease=slot.lease, worker_id=slot.worker_id))])
+        log.info("%s ready on %s (pid %d)", slot.worker_id, slot.device, msg.pid)
         if self.on_worker_up:
-            await self.on_worker_up(wid)
-
+            await self.on_worker_up(slot.worker_id)
     async def _watch_loop(self) -> None:
         while True:
             await asyncio.sleep(0.05)
@@ -269,7 +358,11 @@ class WorkerPool:
     async def _mark_down(self, w: WorkerHandle, reason: str) -> None:
         was_serving = w.serving
         w.serving = False
+        if w.identity is not None:
+            self._by_identity.pop(w.identity, None)
+        self._by_lease.pop(w.lease, None)
         w.identity = None
+        w.lease = b""
         for fut in w.pending.values():
             if not fut.done():
                 fut.set_exception(WorkerUnavailable(f"render worker {w.worker_id} died: {reason}"))
@@ -288,7 +381,7 @@ class WorkerPool:
         for w in self.workers.values():
             if w.serving and w.identity is not None:
                 try:
-                    await self._sock.send_multipart([w.identity, *codec.encode({"op": "shutdown"})])
+                    await self._sock.send_multipart([w.identity, *self._codec.encode(proto.Shutdown())])
                 except zmq.ZMQError:
                     pass
         for w in self.workers.values():
