@@ -85,6 +85,7 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
         self.data_dir = Path(data_dir)
         self.limits = limits
         self.sessions = SessionRegistry()
+        self._background: set[asyncio.Task] = set()
 
     async def worker_down(self, worker_id: str) -> None:
         """Pool callback: fail the sessions pinned to a dead worker."""
@@ -101,6 +102,18 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
                 log.info("closing session %s: idle for %.0f s", rec.session_id,
                          self.limits.session_idle_timeout_s)
                 await self._close(rec.session_id)
+            self.sessions.expire_lost(self.limits.session_idle_timeout_s)
+
+    def _close_on_worker_later(self, worker_id: str, session_id: str) -> None:
+        async def close() -> None:
+            try:
+                await self.pool.request(worker_id, proto.CloseSession(id=0, session=session_id), timeout_s=30)
+            except (WorkerUnavailable, WorkerError, asyncio.TimeoutError):
+                pass
+
+        task = asyncio.get_running_loop().create_task(close())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def _close(self, session_id: str) -> SessionRecord | None:
         rec = self.sessions.pop(session_id)
@@ -151,20 +164,28 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
             msg, default_k = self._open_message(request)
         except WireError as e:
             await context.abort(e.code, e.message)
-        if len(self.sessions) >= self.limits.max_sessions:
+        if not self.sessions.reserve(self.limits.max_sessions):
             await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
-                                f"server has {len(self.sessions)} open sessions, the limit is "
+                                f"server has {len(self.sessions)} open sessions and "
+                                f"{self.sessions.reserved} opening, the limit is "
                                 f"{self.limits.max_sessions}; close one first")
         try:
             worker = self.pool.pick_worker(msg.generator)
             sid = self.sessions.new_id()
-            reply = await self.pool.request(worker.worker_id, msgspec.structs.replace(msg, session=sid))
+            try:
+                reply = await self.pool.request(worker.worker_id, msgspec.structs.replace(msg, session=sid))
+            except asyncio.CancelledError:
+                # the client went away while the worker built the session: do not leave it there
+                self._close_on_worker_later(worker.worker_id, sid)
+                raise
+            worker.sessions.add(sid)
+            self.sessions.add(SessionRecord(sid, worker.worker_id, default_k, msg.generator))
         except WorkerUnavailable as e:
             await context.abort(grpc.StatusCode.UNAVAILABLE, str(e))
         except WorkerError as e:
             await context.abort(getattr(grpc.StatusCode, e.code, grpc.StatusCode.INTERNAL), e.message)
-        worker.sessions.add(sid)
-        self.sessions.add(SessionRecord(sid, worker.worker_id, default_k, msg.generator))
+        finally:
+            self.sessions.release()
         log.info("session %s on %s (%d anchor points)", sid, worker.worker_id, reply.anchor_points)
         return session_pb2.OpenSessionResponse(session_id=sid, worker_id=worker.worker_id,
                                                anchor_points=reply.anchor_points,
@@ -296,7 +317,7 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
                 try:
                     reply = await self.pool.request(rec.worker_id, msg)
                 except WorkerUnavailable as e:
-                    rec.lost, rec.lost_reason = True, str(e)
+                    self.sessions.mark_lost(rec.session_id, str(e))
                     out.put_nowait(_Abort(grpc.StatusCode.UNAVAILABLE, f"session {rec.session_id}: {e}"))
                     return
                 except WorkerError as e:
