@@ -1,14 +1,20 @@
 #!/usr/bin/env python3
-"""Generate the protobuf/gRPC stubs from protos/: Python for the backend, C# for Unity.
+"""Generate the protobuf/gRPC stubs from protos/: Python for the backend, C# for Unity; copy the
+protos into the Unreal plugin.
 
 The one way stubs are made. ``--check`` regenerates into a temporary folder and exits 1
-when the committed stubs differ from what the protos produce (CI runs it).
+when the committed stubs or proto copies differ from what the protos produce, or when one is
+missing or has no source (CI runs it).
 
 - Python: py_backend/worldbridge/v1/*_pb2*.py(i), by grpcio-tools.
 - C#: unity_package/Runtime/Generated/*.g.cs. Messages by the system ``protoc`` (pinned to
   the 3.21 series, Debian bookworm's ``protobuf-compiler``, so output is reproducible); the
   service client by scripts/csharp_grpc.py from the same descriptors; each with a Unity
   .meta whose GUID is derived from its path.
+- Unreal: unreal_plugin/WorldBridge/Protos/worldbridge/v1/*.proto, byte-for-byte copies of
+  protos/worldbridge/v1/*.proto. The plugin folder is copied into a project on its own
+  (<Project>/Plugins/WorldBridge), so the protos travel inside it; its ThirdParty build scripts
+  and unreal_plugin/CMakeLists.txt compile these copies.
 - C++ stubs are not committed: CMake and the Unreal ThirdParty build generate them with the
   protoc that matches the libraries they link.
 
@@ -34,6 +40,7 @@ PROTO_ROOT = ROOT / "protos"
 PACKAGE_DIR = Path("worldbridge") / "v1"
 PY_DIR = Path("py_backend") / PACKAGE_DIR
 CS_DIR = Path("unity_package") / "Runtime" / "Generated"
+UNREAL_PROTO_DIR = Path("unreal_plugin") / "WorldBridge" / "Protos" / PACKAGE_DIR
 PY_SUFFIXES = ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py")
 CS_SUFFIX = ".g.cs"
 CS_META_SUFFIX = ".g.cs.meta"
@@ -54,21 +61,21 @@ MonoImporter:
 CS_PROTOC_SERIES = "3.21."
 
 
-def _protos() -> list[str]:
-    protos = sorted(str(p.relative_to(PROTO_ROOT)) for p in (PROTO_ROOT / PACKAGE_DIR).glob("*.proto"))
+def _protos(proto_root: Path = PROTO_ROOT) -> list[str]:
+    protos = sorted(str(p.relative_to(proto_root)) for p in (proto_root / PACKAGE_DIR).glob("*.proto"))
     if not protos:
-        raise SystemExit(f"no .proto files under {PROTO_ROOT / PACKAGE_DIR}")
+        raise SystemExit(f"no .proto files under {proto_root / PACKAGE_DIR}")
     return protos
 
 
-def _generate_python(root: Path) -> None:
+def _generate_python(root: Path, proto_root: Path = PROTO_ROOT) -> None:
     from grpc_tools import protoc  # dev dependency
     import grpc_tools
 
     include = Path(grpc_tools.__file__).parent / "_proto"
     out = root / "py_backend"
-    args = ["protoc", f"-I{PROTO_ROOT}", f"-I{include}", f"--python_out={out}",
-            f"--pyi_out={out}", f"--grpc_python_out={out}", *_protos()]
+    args = ["protoc", f"-I{proto_root}", f"-I{include}", f"--python_out={out}",
+            f"--pyi_out={out}", f"--grpc_python_out={out}", *_protos(proto_root)]
     if protoc.main(args) != 0:
         raise SystemExit("protoc (grpcio-tools) failed")
 
@@ -85,7 +92,7 @@ def _system_protoc() -> str:
     return exe
 
 
-def _generate_csharp(root: Path) -> None:
+def _generate_csharp(root: Path, proto_root: Path = PROTO_ROOT) -> None:
     sys.path.insert(0, str(Path(__file__).parent))
     from csharp_grpc import service_source
     from google.protobuf import descriptor_pb2, descriptor_pool
@@ -94,14 +101,14 @@ def _generate_csharp(root: Path) -> None:
     protoc = _system_protoc()
     with tempfile.TemporaryDirectory() as tmp:
         desc_set = Path(tmp) / "set.pb"
-        subprocess.run([protoc, f"-I{PROTO_ROOT}", f"--csharp_out={out}",
+        subprocess.run([protoc, f"-I{proto_root}", f"--csharp_out={out}",
                         f"--csharp_opt=file_extension={CS_SUFFIX}", "--include_imports",
-                        f"--descriptor_set_out={desc_set}", *_protos()], check=True)
+                        f"--descriptor_set_out={desc_set}", *_protos(proto_root)], check=True)
         files = descriptor_pb2.FileDescriptorSet.FromString(desc_set.read_bytes())
     pool = descriptor_pool.DescriptorPool()
     for f in files.file:
         pool.Add(f)
-    for proto in _protos():
+    for proto in _protos(proto_root):
         fd = pool.FindFileByName(proto)
         stem = "".join(p.capitalize() for p in re.split(r"[_.]", Path(proto).stem))
         for service in fd.services_by_name.values():
@@ -113,37 +120,52 @@ def _generate_csharp(root: Path) -> None:
         source.with_name(source.name + ".meta").write_text(CS_META.format(guid=guid))
 
 
+def _copy_protos(root: Path, proto_root: Path = PROTO_ROOT) -> None:
+    """The Unreal plugin's copies of the protos, byte for byte."""
+    out = root / UNREAL_PROTO_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    for proto in _protos(proto_root):
+        shutil.copyfile(proto_root / proto, out / Path(proto).name)
+
+
 def _is_generated(path: Path) -> bool:
     return path.name.endswith(PY_SUFFIXES + (CS_SUFFIX, CS_META_SUFFIX))
 
 
 def _listing(root: Path) -> list[Path]:
+    """Everything this script writes under ``root``. In the Unreal proto folder that is every
+    file (anything else there would ship with the plugin without a source in protos/)."""
     found = []
     for d in (PY_DIR, CS_DIR):
         if (root / d).is_dir():
             found += [p.relative_to(root) for p in (root / d).iterdir() if _is_generated(p)]
+    if (root / UNREAL_PROTO_DIR).is_dir():
+        found += [p.relative_to(root) for p in (root / UNREAL_PROTO_DIR).iterdir()]
     return sorted(found)
 
 
-def generate(root: Path) -> list[Path]:
-    """Write every stub under ``root`` (mirroring the repo layout); return their paths."""
+def generate(root: Path, proto_root: Path = PROTO_ROOT) -> list[Path]:
+    """Write every stub and proto copy under ``root`` (mirroring the repo layout) from the protos
+    in ``proto_root``; return their paths."""
     for d in (PY_DIR, CS_DIR):
         (root / d).mkdir(parents=True, exist_ok=True)
-    _generate_python(root)
-    _generate_csharp(root)
+    _generate_python(root, proto_root)
+    _generate_csharp(root, proto_root)
+    _copy_protos(root, proto_root)
     return _listing(root)
 
 
-def check() -> list[str]:
-    """Differences between committed stubs and freshly generated ones (empty = in sync)."""
+def check(root: Path = ROOT) -> list[str]:
+    """Differences between the stubs and proto copies under ``root`` and what ``root``/protos
+    makes (empty = in sync)."""
     with tempfile.TemporaryDirectory() as tmp:
         fresh_root = Path(tmp)
-        fresh = generate(fresh_root)
-        have = _listing(ROOT)
+        fresh = generate(fresh_root, root / "protos")
+        have = _listing(root)
         problems = [f"missing: {p}" for p in fresh if p not in have]
         problems += [f"stale (no proto makes it): {p}" for p in have if p not in fresh]
         problems += [f"differs: {p}" for p in fresh
-                     if p in have and not filecmp.cmp(fresh_root / p, ROOT / p, shallow=False)]
+                     if p in have and not filecmp.cmp(fresh_root / p, root / p, shallow=False)]
         return problems
 
 
@@ -156,7 +178,7 @@ def main() -> int:
         for p in problems:
             print(p)
         if problems:
-            print("stubs are out of date: run python scripts/gen_protos.py")
+            print("stubs or proto copies are out of date: run python scripts/gen_protos.py")
         return 1 if problems else 0
     for p in _listing(ROOT):
         (ROOT / p).unlink()

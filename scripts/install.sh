@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up WorldBridge in ./.venv: system packages (Mesa EGL for offscreen Panda3D rendering;
-# gRPC C++, protoc, CMake and GoogleTest for the Unreal plugin's client core; Mono and NUnit
-# for the Unity package's core), the pinned CPU build of PyTorch, then the package with its
+# gRPC C++, protoc, CMake and GoogleTest for the Unreal plugin's client core; clang for the
+# plugin's MSVC-mode export check and shellcheck for its build scripts; Mono and NUnit for the
+# Unity package's core), the pinned CPU build of PyTorch, then the package with its
 # dev extras. Safe to re-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,7 +10,7 @@ cd "$(dirname "$0")/.."
 SYSTEM_PACKAGES=(
   libegl1 libegl-mesa0 libgl1-mesa-dri
   cmake g++ pkg-config protobuf-compiler libprotobuf-dev libgrpc++-dev protobuf-compiler-grpc
-  libgtest-dev nlohmann-json3-dev
+  libgtest-dev nlohmann-json3-dev clang shellcheck
   mono-devel mono-mcs libnunit-cil-dev nunit-console
 )
 missing=()

@@ -257,3 +257,25 @@ def test_live_bridge_reconnects_when_the_server_comes_up_and_restarts(cpp_tests,
     output = log_path.read_text()
     assert returncode == 0, f"exit {returncode}\n{_tail(output, 200)}"
     GTestRun(returncode, output, *_parse_gtest_xml(xml)).check(expect_ran=1)
+
+
+def test_core_passes_clang_with_engine_flags(cpp_tests):
+    """The core, the trajectory planner and the generated stubs also compile with clang (Unreal's
+    compiler on Linux and Mac) with the engine's flags and clang's stricter shadowing warnings."""
+    clang = shutil.which("clang++")
+    if clang is None:
+        _unavailable("clang++ is not installed (Debian: apt-get install clang)")
+    module = SOURCE_DIR / "WorldBridge" / "Source"
+    generated = BUILD_DIR / "generated"
+    sources = sorted((module / "WorldBridgeCore" / "Private").glob("*.cpp"))
+    sources += sorted((generated / "worldbridge" / "v1").glob("*.cc"))
+    sources.append(module / "WorldBridge" / "Private" / "WorldBridgeTrajectory.cpp")
+    flags = ["-std=c++20", "-fno-rtti", "-Wall", "-Wextra", "-Wshadow-all", "-Werror", "-fsyntax-only",
+             f"-I{module / 'WorldBridgeCore' / 'Public'}", f"-I{module / 'WorldBridgeCore' / 'Private'}",
+             f"-I{module / 'WorldBridge' / 'Private'}", f"-I{generated}"]
+    failures = []
+    for source in sources:
+        result = _run([clang, *flags, str(source)], timeout=300)
+        if result.returncode != 0:
+            failures.append(f"{source.name}:\n{_tail(result.stdout, 40)}")
+    assert len(sources) > 10 and not failures, "\n".join(failures)

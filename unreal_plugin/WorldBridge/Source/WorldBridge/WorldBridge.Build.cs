@@ -19,10 +19,24 @@ public class WorldBridge : ModuleRules
 		PCHUsage = PCHUsageMode.NoPCHs;
 		bUseUnity = false;
 
-		// protobuf / abseil / gRPC headers test undefined macros in #if and shadow names; their code is
-		// not ours to change. gRPC is built with exceptions; the core may use std facilities that throw.
+		// The generated protobuf / gRPC stubs compiled here (Private/Generated, not a system include path)
+		// pull in protobuf / abseil / gRPC code that tests undefined macros in #if and shadows names; that
+		// code is not ours to change. The properties moved between engine versions: UE 5.5 replaced
+		// bEnableUndefinedIdentifierWarnings (read by nothing from 5.5 on) with UndefinedIdentifierWarningLevel,
+		// and UE 5.6 moved both warning levels into CppCompileWarningSettings (the old names are obsolete).
+#if UE_5_6_OR_LATER
+		CppCompileWarningSettings.UndefinedIdentifierWarningLevel = WarningLevel.Off;
+		CppCompileWarningSettings.ShadowVariableWarningLevel = WarningLevel.Warning;
+#elif UE_5_5_OR_LATER
+		UndefinedIdentifierWarningLevel = WarningLevel.Off;
+		ShadowVariableWarningLevel = WarningLevel.Warning;
+#else
 		bEnableUndefinedIdentifierWarnings = false;
 		ShadowVariableWarningLevel = WarningLevel.Warning;
+#endif
+		// gRPC is built with exceptions; the core may use std facilities that throw. RTTI stays off (the
+		// engine's default): the gRPC, protobuf and abseil libraries are built with -fno-rtti / /GR- to match
+		// (ThirdParty/gRPC/triplets).
 		bEnableExceptions = true;
 
 		PublicDependencyModuleNames.AddRange(new string[]

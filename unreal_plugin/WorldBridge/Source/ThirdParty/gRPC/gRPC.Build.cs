@@ -10,7 +10,9 @@ using UnrealBuildTool;
 /// gRPC, protobuf and abseil as prebuilt static libraries (External module: nothing is compiled here).
 ///
 /// Headers and libraries come from Source/ThirdParty/gRPC/&lt;Platform&gt;/{include,lib}, produced by
-/// build.sh (Linux, Mac) or build.ps1 (Win64) with vcpkg. OpenSSL and zlib are NOT in those folders:
+/// build.sh (Linux, Mac) or build.ps1 (Win64) with vcpkg; &lt;Platform&gt;/libs.txt, written by the same
+/// script from link-libraries.txt, names the libraries to link and their order (exactly those: never
+/// "whatever is in lib/", which would link protobuf-lite next to protobuf). OpenSSL and zlib are NOT in those folders:
 /// gRPC is built against the engine's own OpenSSL and zlib and links them from the engine, so one copy
 /// of each ends up in the binary.
 /// </summary>
@@ -61,25 +63,37 @@ public class gRPC : ModuleRules
 		// System include path: warnings inside gRPC/protobuf/abseil headers are not ours to fix.
 		PublicSystemIncludePaths.Add(IncludeDir);
 
-		List<string> Libraries = Directory.GetFiles(LibDir, "*" + LibExtension).ToList();
+		// The libraries to link, in order, as build.sh / build.ps1 resolved them from link-libraries.txt.
+		string LibsTxt = Path.Combine(Root, "libs.txt");
+		if (!File.Exists(LibsTxt))
+		{
+			throw new BuildException("WorldBridge: " + LibsTxt + " is missing (libraries built by an older script?); run " + BuildScript + " again.");
+		}
+		List<string> Libraries = File.ReadAllLines(LibsTxt)
+			.Select(Line => Line.Trim())
+			.Where(Line => Line.Length > 0 && !Line.StartsWith("#"))
+			.ToList();
 		if (Libraries.Count == 0)
 		{
-			throw new BuildException("WorldBridge: " + LibDir + " holds no " + LibExtension + " libraries; run " + BuildScript + " again.");
+			throw new BuildException("WorldBridge: " + LibsTxt + " lists no libraries; run " + BuildScript + " again.");
 		}
-		// Dependants before dependencies (matters only for linkers that resolve in one pass).
-		Libraries.Sort((A, B) =>
+		foreach (string Library in Libraries)
 		{
-			int Order = LinkRank(Path.GetFileName(A)).CompareTo(LinkRank(Path.GetFileName(B)));
-			return Order != 0 ? Order : string.CompareOrdinal(A, B);
-		});
-		PublicAdditionalLibraries.AddRange(Libraries);
+			string LibraryPath = Path.Combine(LibDir, Library);
+			if (!Library.EndsWith(LibExtension) || !File.Exists(LibraryPath))
+			{
+				throw new BuildException("WorldBridge: " + LibsTxt + " lists " + Library + ", which is not a " + LibExtension + " in " + LibDir + "; run " + BuildScript + " again.");
+			}
+			PublicAdditionalLibraries.Add(LibraryPath);
+		}
 
 		// The engine's OpenSSL (libssl, libcrypto) and zlib satisfy gRPC's references.
 		AddEngineThirdPartyPrivateStaticDependencies(Target, "OpenSSL", "zlib");
 
 		// Static protobuf: PROTOBUF_USE_DLLS must stay undefined (protobuf tests `#if defined(...)`, so
-		// even PROTOBUF_USE_DLLS=0 would switch it to dllimport). Unreal compiles without RTTI; protobuf
-		// detects that on its own, the define below only states it.
+		// even PROTOBUF_USE_DLLS=0 would switch it to dllimport). Unreal compiles without RTTI and the
+		// libraries are built without it too (triplets/*-ue.cmake); protobuf detects that on its own, the
+		// define only states it.
 		PublicDefinitions.Add("GOOGLE_PROTOBUF_NO_RTTI=1");
 
 		if (Target.Platform == UnrealTargetPlatform.Win64)
@@ -98,19 +112,5 @@ public class gRPC : ModuleRules
 			PublicFrameworks.Add("CoreFoundation");
 			PublicSystemLibraries.Add("resolv");
 		}
-	}
-
-	private static int LinkRank(string FileName)
-	{
-		string Name = FileName.StartsWith("lib") ? FileName.Substring(3) : FileName;
-		string[] Order = { "grpc++", "grpc", "gpr", "upb", "address_sorting", "re2", "cares", "protobuf", "utf8", "absl" };
-		for (int Index = 0; Index < Order.Length; ++Index)
-		{
-			if (Name.StartsWith(Order[Index]))
-			{
-				return Index;
-			}
-		}
-		return Order.Length;
 	}
 }

@@ -14,6 +14,7 @@
 #include "Kismet/GameplayStatics.h"
 #include "Misc/DateTime.h"
 #include "Misc/ScopeLock.h"
+#include "WorldBridgeCaptureSetup.h"
 #include "WorldBridgeConvert.h"
 #include "WorldBridgeCore/Client.h"
 #include "WorldBridgeLog.h"
@@ -210,21 +211,14 @@ AWorldBridgeCaptureRig::AWorldBridgeCaptureRig()
 	CameraMount = CreateDefaultSubobject<USceneComponent>(TEXT("CameraMount"));
 	CameraMount->SetupAttachment(RootComponent);
 
-	auto SetUpCapture = [](USceneCaptureComponent2D* Capture, ESceneCaptureSource Source)
-	{
-		Capture->CaptureSource = Source;
-		Capture->bCaptureEveryFrame = false;
-		Capture->bCaptureOnMovement = false;
-		// Keeps exposure adaptation and other view history between the rig's captures.
-		Capture->bAlwaysPersistRenderingState = true;
-		Capture->ShowFlags.SetMotionBlur(false);
-	};
+	// Several trajectory steps are captured per tick, each at a different pose: no view history may
+	// carry from one into the next (see ConfigurePoseCapture).
 	ColorCapture = CreateDefaultSubobject<USceneCaptureComponent2D>(TEXT("ColorCapture"));
 	ColorCapture->SetupAttachment(CameraMount);
-	SetUpCapture(ColorCapture, SCS_FinalColorLDR);
+	WorldBridge::ConfigurePoseCapture(ColorCapture, SCS_FinalColorLDR);
 	DepthCapture = CreateDefaultSubobject<USceneCaptureComponent2D>(TEXT("DepthCapture"));
 	DepthCapture->SetupAttachment(CameraMount);
-	SetUpCapture(DepthCapture, SCS_SceneDepth);
+	WorldBridge::ConfigurePoseCapture(DepthCapture, SCS_SceneDepth);
 
 	WalkSpline = CreateDefaultSubobject<USplineComponent>(TEXT("WalkSpline"));
 	WalkSpline->SetupAttachment(RootComponent);
@@ -376,18 +370,9 @@ bool AWorldBridgeCaptureRig::StartCapture()
 		return false;
 	}
 
-	auto MakeTarget = [this](EPixelFormat Format, ETextureRenderTargetFormat TargetFormat, const TCHAR* Name)
-	{
-		UTextureRenderTarget2D* Target = NewObject<UTextureRenderTarget2D>(this, Name, RF_Transient);
-		Target->RenderTargetFormat = TargetFormat;
-		Target->bAutoGenerateMips = false;
-		Target->ClearColor = FLinearColor::Black;
-		Target->InitCustomFormat(Width, Height, Format, /*bInForceLinearGamma=*/true);
-		Target->UpdateResourceImmediate(true);
-		return Target;
-	};
-	ColorTarget = MakeTarget(PF_B8G8R8A8, RTF_RGBA8, TEXT("WorldBridgeRigColor"));
-	DepthTarget = MakeTarget(PF_R32_FLOAT, RTF_R32f, TEXT("WorldBridgeRigDepth"));
+	// New targets for every capture (the size may have changed); the previous ones are garbage collected.
+	ColorTarget = WorldBridge::MakeCaptureTarget(this, TEXT("WorldBridgeRigColor"), Width, Height, PF_B8G8R8A8, RTF_RGBA8);
+	DepthTarget = WorldBridge::MakeCaptureTarget(this, TEXT("WorldBridgeRigDepth"), Width, Height, PF_R32_FLOAT, RTF_R32f);
 	ColorCapture->TextureTarget = ColorTarget;
 	DepthCapture->TextureTarget = DepthTarget;
 	ColorCapture->FOVAngle = FieldOfViewDeg;

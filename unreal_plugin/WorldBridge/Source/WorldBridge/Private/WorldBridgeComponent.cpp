@@ -12,6 +12,7 @@
 #include "GameFramework/Actor.h"
 #include "Kismet/GameplayStatics.h"
 #include "RHITypes.h"
+#include "WorldBridgeCaptureSetup.h"
 #include "WorldBridgeConvert.h"
 #include "WorldBridgeCore/LiveBridge.h"
 #include "WorldBridgeLog.h"
@@ -187,26 +188,16 @@ bool UWorldBridgeComponent::GetCameraView(float DeltaTime, FVector& OutLocation,
 
 void UWorldBridgeComponent::EnsureCaptures()
 {
-	auto MakeTarget = [this](EPixelFormat Format, ETextureRenderTargetFormat TargetFormat, const TCHAR* Name)
+	auto MakeCapture = [this](ESceneCaptureSource Source, UTextureRenderTarget2D* Target, const TCHAR* BaseName)
 	{
-		UTextureRenderTarget2D* Target = NewObject<UTextureRenderTarget2D>(this, Name, RF_Transient);
-		Target->RenderTargetFormat = TargetFormat;
-		Target->bAutoGenerateMips = false;
-		Target->ClearColor = FLinearColor::Black;
-		// Linear storage: bytes are exactly what the capture wrote (display-encoded LDR colour, depth in cm).
-		Target->InitCustomFormat(OutputWidth, OutputHeight, Format, /*bInForceLinearGamma=*/true);
-		Target->UpdateResourceImmediate(true);
-		return Target;
-	};
-	auto MakeCapture = [this](ESceneCaptureSource Source, UTextureRenderTarget2D* Target, const TCHAR* Name)
-	{
-		USceneCaptureComponent2D* Capture = NewObject<USceneCaptureComponent2D>(GetOwner(), Name, RF_Transient);
-		Capture->bCaptureEveryFrame = false;
-		Capture->bCaptureOnMovement = false;
-		Capture->bAlwaysPersistRenderingState = true;
-		Capture->CaptureSource = Source;
+		// Unique under the owner: two WorldBridge components on one actor each make their own captures.
+		AActor* Owner = GetOwner();
+		const FName Name = MakeUniqueObjectName(Owner, USceneCaptureComponent2D::StaticClass(), FName(BaseName));
+		USceneCaptureComponent2D* Capture = NewObject<USceneCaptureComponent2D>(Owner, Name, RF_Transient);
+		// Reference views turn between captures and live depth follows the camera: each capture is its own
+		// pose, with no history from the previous one (see ConfigurePoseCapture).
+		WorldBridge::ConfigurePoseCapture(Capture, Source);
 		Capture->TextureTarget = Target;
-		Capture->ShowFlags.SetMotionBlur(false);
 		Capture->SetUsingAbsoluteLocation(true);
 		Capture->SetUsingAbsoluteRotation(true);
 		Capture->SetUsingAbsoluteScale(true);
@@ -217,8 +208,8 @@ void UWorldBridgeComponent::EnsureCaptures()
 	const bool bSizeChanged = ColorTarget && (ColorTarget->SizeX != OutputWidth || ColorTarget->SizeY != OutputHeight);
 	if (!ColorTarget || bSizeChanged)
 	{
-		ColorTarget = MakeTarget(PF_B8G8R8A8, RTF_RGBA8, TEXT("WorldBridgeColorTarget"));
-		DepthTarget = MakeTarget(PF_R32_FLOAT, RTF_R32f, TEXT("WorldBridgeDepthTarget"));
+		ColorTarget = WorldBridge::MakeCaptureTarget(this, TEXT("WorldBridgeColorTarget"), OutputWidth, OutputHeight, PF_B8G8R8A8, RTF_RGBA8);
+		DepthTarget = WorldBridge::MakeCaptureTarget(this, TEXT("WorldBridgeDepthTarget"), OutputWidth, OutputHeight, PF_R32_FLOAT, RTF_R32f);
 	}
 	if (!ColorCapture)
 	{
@@ -376,31 +367,6 @@ void UWorldBridgeComponent::SubmitLivePose(float DeltaTime)
 	Live->PendingDepth.Emplace(MoveTemp(Pending));
 }
 
-/** Uploads BGRA8 rows top-down into Texture (recreated when the size changes). Takes ownership of Pixels. */
-static void UploadFrame(UObject* Outer, TObjectPtr<UTexture2D>& Texture, std::vector<uint8_t>&& Pixels, int32 Width, int32 Height)
-{
-	if (!Texture || Texture->GetSizeX() != Width || Texture->GetSizeY() != Height)
-	{
-		Texture = UTexture2D::CreateTransient(Width, Height, PF_B8G8R8A8, MakeUniqueObjectName(Outer, UTexture2D::StaticClass(), TEXT("WorldBridgeFrame")));
-		Texture->SRGB = true;
-		Texture->Filter = TF_Bilinear;
-		Texture->AddressX = TA_Clamp;
-		Texture->AddressY = TA_Clamp;
-		Texture->NeverStream = true;
-		Texture->UpdateResource();
-	}
-	// The buffer and the region must live until the render thread has copied them: the cleanup callback
-	// (called on the render thread after the upload) owns and frees both.
-	std::vector<uint8_t>* Buffer = new std::vector<uint8_t>(MoveTemp(Pixels));
-	FUpdateTextureRegion2D* Region = new FUpdateTextureRegion2D(0, 0, 0, 0, uint32(Width), uint32(Height));
-	Texture->UpdateTextureRegions(0, 1, Region, uint32(Width) * 4, 4, Buffer->data(),
-		[Buffer](uint8*, const FUpdateTextureRegion2D* UploadedRegion)
-		{
-			delete Buffer;
-			delete UploadedRegion;
-		});
-}
-
 void UWorldBridgeComponent::DrainBridgeEvents()
 {
 	std::vector<worldbridge::BridgeEvent>& Events = Live->Events;
@@ -461,7 +427,7 @@ void UWorldBridgeComponent::DrainBridgeEvents()
 					Image.width, Image.height, int32(Image.format), uint64(Image.data.size())));
 				break;
 			}
-			UploadFrame(this, OutputTexture, MoveTemp(Frame.texture.data), int32(Image.width), int32(Image.height));
+			WorldBridge::UploadBgraFrame(this, OutputTexture, MoveTemp(Frame.texture.data), int32(Image.width), int32(Image.height));
 			OnFrameReceived.Broadcast(OutputTexture);
 			break;
 		}

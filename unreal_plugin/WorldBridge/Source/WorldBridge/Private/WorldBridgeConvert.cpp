@@ -2,8 +2,11 @@
 
 #include "WorldBridgeConvert.h"
 
+#include "Engine/Texture2D.h"
 #include "Math/Matrix.h"
 #include "Math/Transform.h"
+#include "RHITypes.h"
+#include "UObject/UObjectGlobals.h"
 #include "WorldBridgeModule.h"
 #include "WorldBridgeSettings.h"
 #include <chrono>
@@ -57,6 +60,32 @@ namespace WorldBridge
 			Metres[Index] = (!std::isfinite(Cm) || Cm >= SkyDepthCm) ? Inf : (Cm <= 0.0f ? 0.0f : Cm * 0.01f);
 		}
 		return worldbridge::DepthFromFloat32(Metres.GetData(), uint32_t(Width), uint32_t(Height), worldbridge::DepthKind::PlanarZ);
+	}
+
+	void UploadBgraFrame(UObject* Outer, TObjectPtr<UTexture2D>& Texture, std::vector<uint8_t>&& Pixels, int32 Width, int32 Height)
+	{
+		check(Pixels.size() == size_t(Width) * size_t(Height) * 4);
+		if (!Texture || Texture->GetSizeX() != Width || Texture->GetSizeY() != Height)
+		{
+			Texture = UTexture2D::CreateTransient(Width, Height, PF_B8G8R8A8, MakeUniqueObjectName(Outer, UTexture2D::StaticClass(), TEXT("WorldBridgeFrame")));
+			Texture->SRGB = true;
+			Texture->Filter = TF_Bilinear;
+			Texture->AddressX = TA_Clamp;
+			Texture->AddressY = TA_Clamp;
+			Texture->NeverStream = true;
+			Texture->UpdateResource();
+		}
+		// The buffer and the region must live until the render thread has copied them: the cleanup callback
+		// (called on the render thread after the upload) owns and frees both. Row 0 of the buffer is the top
+		// row of the texture, as the wire's TopDown order says.
+		std::vector<uint8_t>* Buffer = new std::vector<uint8_t>(MoveTemp(Pixels));
+		FUpdateTextureRegion2D* Region = new FUpdateTextureRegion2D(0, 0, 0, 0, uint32(Width), uint32(Height));
+		Texture->UpdateTextureRegions(0, 1, Region, uint32(Width) * 4, 4, Buffer->data(),
+			[Buffer](uint8*, const FUpdateTextureRegion2D* UploadedRegion)
+			{
+				delete Buffer;
+				delete UploadedRegion;
+			});
 	}
 
 	worldbridge::ClientOptions MakeClientOptions(const FString& Address, const FString& Token)

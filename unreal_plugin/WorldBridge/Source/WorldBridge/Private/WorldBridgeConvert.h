@@ -4,10 +4,15 @@
 #pragma once
 
 #include "CoreMinimal.h"
+#include "UObject/ObjectPtr.h"
 #include "WorldBridgeCore/Client.h"
 #include "WorldBridgeCore/Math.h"
 #include "WorldBridgeCore/Types.h"
+#include <cstdint>
 #include <string>
+#include <vector>
+
+class UTexture2D;
 
 namespace WorldBridge
 {
@@ -25,6 +30,13 @@ namespace WorldBridge
 	 * (centimetres): values >= SkyDepthCm or non-finite become +inf (sky), values <= 0 become 0 (invalid).
 	 */
 	worldbridge::DepthImage MakeDepthImage(const TArray64<uint8>& FloatPixelsCm, int32 Width, int32 Height, float SkyDepthCm);
+
+	/**
+	 * Uploads Width x Height BGRA8 pixels (rows top-down, bytes B, G, R, A: the wire's BGRA8 / TopDown) into
+	 * Texture, a PF_B8G8R8A8 sRGB texture recreated under Outer (with a unique name) when it is missing or of
+	 * another size. Takes the pixels; the render thread frees them after the copy. Game thread.
+	 */
+	void UploadBgraFrame(UObject* Outer, TObjectPtr<UTexture2D>& Texture, std::vector<uint8_t>&& Pixels, int32 Width, int32 Height);
 
 	/** Client options from explicit values, falling back to UWorldBridgeSettings for empty ones. */
 	worldbridge::ClientOptions MakeClientOptions(const FString& Address, const FString& Token);

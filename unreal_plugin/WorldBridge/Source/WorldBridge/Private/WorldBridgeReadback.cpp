@@ -3,8 +3,10 @@
 #include "WorldBridgeReadback.h"
 
 #include "Engine/TextureRenderTarget2D.h"
+#include "RHIAccess.h"
 #include "RHICommandList.h"
 #include "RHIGPUReadback.h"
+#include "RHITransition.h"
 #include "RenderingThread.h"
 #include "TextureResource.h"
 #include <atomic>
@@ -49,7 +51,14 @@ FWorldBridgeReadback::FWorldBridgeReadback(UTextureRenderTarget2D* Target, int32
 				return;
 			}
 			State->Readback = MakeUnique<FRHIGPUTextureReadback>(TEXT("WorldBridgeReadback"));
+			// This copy runs outside the render graph, so nothing tracks the target's state for it: the
+			// scene capture's graph leaves it readable by shaders (SRVMask, the graph's final state for
+			// external textures), and a copy needs CopySrc. Transition explicitly (from Unknown: the RHI
+			// does not have to trust a guessed previous state), copy, then hand the target back in the
+			// state the next capture and any material sampling it expect.
+			RHICmdList.Transition(FRHITransitionInfo(Texture, ERHIAccess::Unknown, ERHIAccess::CopySrc));
 			State->Readback->EnqueueCopy(RHICmdList, Texture);
+			RHICmdList.Transition(FRHITransitionInfo(Texture, ERHIAccess::CopySrc, ERHIAccess::SRVMask));
 		});
 }
 

@@ -23,8 +23,11 @@ endif()
 set(CMAKE_POSITION_INDEPENDENT_CODE ON)
 
 set(UE_LIBCXX_LIB "${UE_LIBCXX}/lib/Unix/x86_64-unknown-linux-gnu")
-set(CMAKE_C_FLAGS_INIT "-fPIC")
-set(CMAKE_CXX_FLAGS_INIT "-fPIC -nostdinc++ -isystem ${UE_LIBCXX}/include -isystem ${UE_LIBCXX}/include/c++/v1")
+# VCPKG_C_FLAGS / VCPKG_CXX_FLAGS come from the triplet (the engine's -fno-rtti and hidden visibility):
+# vcpkg applies them through its own toolchains, which a chain-loaded toolchain replaces, so they are
+# added here.
+set(CMAKE_C_FLAGS_INIT "-fPIC ${VCPKG_C_FLAGS}")
+set(CMAKE_CXX_FLAGS_INIT "-fPIC -nostdinc++ -isystem ${UE_LIBCXX}/include -isystem ${UE_LIBCXX}/include/c++/v1 ${VCPKG_CXX_FLAGS}")
 set(UE_LINK_LIBCXX "-fuse-ld=lld -nostdlib++ ${UE_LIBCXX_LIB}/libc++.a ${UE_LIBCXX_LIB}/libc++abi.a -lm -lpthread -ldl")
 set(CMAKE_EXE_LINKER_FLAGS_INIT "${UE_LINK_LIBCXX}")
 set(CMAKE_SHARED_LINKER_FLAGS_INIT "${UE_LINK_LIBCXX}")
