@@ -64,3 +64,75 @@ def test_sessions_lost_with_a_worker_free_their_slots_at_once(make_gateway, plan
             assert e.value.code() == grpc.StatusCode.UNAVAILABLE and "died" in e.value.details()
         old[0].close()  # closing a lost session is answered, not refused
         assert gw.gateway.servicer.sessions.get(old[0].session_id) is None
+
+
+def _raw_stream_call(target: str, method: str, payloads: list[bytes], unary_response: bool):
+    """Send raw (possibly malformed) request bytes on a client-streaming method."""
+    with grpc.insecure_channel(target) as ch:
+        if unary_response:
+            call = ch.stream_unary(method, request_serializer=lambda b: b, response_deserializer=lambda b: b)
+            return call(iter(payloads), timeout=30)
+        call = ch.stream_stream(method, request_serializer=lambda b: b, response_deserializer=lambda b: b)
+        return list(call(iter(payloads), timeout=30))
+
+
+def test_an_undecodable_stream_message_is_invalid_argument_not_ok(make_gateway, plane):
+    from worldbridge.client.messages import pose_message
+    from worldbridge.v1 import frames_pb2
+
+    gw = make_gateway(workers=1)
+    with BridgeClient(gw.target) as c:
+        s = c.open_session([plane.view()])
+    good = frames_pb2.FrameRequest(session_id=s.session_id, sequence=0,
+                                   pose=pose_message(plane.pose(), Convention.OPENCV)).SerializeToString()
+    with pytest.raises(grpc.RpcError) as e:
+        _raw_stream_call(gw.target, "/worldbridge.v1.WorldBridge/StreamFrames",
+                         [good, b"\xff\xff\xff\xff", good], unary_response=False)
+    assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "request 1 of the stream is an undecodable worldbridge.v1.FrameRequest" in e.value.details()
+    with pytest.raises(grpc.RpcError) as e:
+        _raw_stream_call(gw.target, "/worldbridge.v1.WorldBridge/RecordTrajectory", [b"\x0a\xff"],
+                         unary_response=True)
+    assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "RecordRequest" in e.value.details()
+    with grpc.insecure_channel(gw.target) as ch:
+        call = ch.unary_unary("/worldbridge.v1.WorldBridge/CloseSession",
+                              request_serializer=lambda b: b, response_deserializer=lambda b: b)
+        with pytest.raises(grpc.RpcError) as e:
+            call(b"\x0a\xff\xff", timeout=10)
+    assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "CloseSessionRequest" in e.value.details()
+
+
+def test_a_recording_cut_by_an_undecodable_message_keeps_its_frames(make_gateway, plane, tmp_path):
+    from worldbridge.client.messages import hello, intrinsics_message, pose_message, rgb_message, depth_message
+    from worldbridge.recording import load_dataset
+    from worldbridge.v1 import recording_pb2
+
+    gw = make_gateway(workers=0)
+    header = recording_pb2.RecordRequest(header=recording_pb2.RecordingHeader(
+        hello=hello(), dataset_name="cut_short")).SerializeToString()
+    frames = [recording_pb2.RecordRequest(frame=recording_pb2.CapturedFrame(
+        sequence=i, rgb=rgb_message(plane.rgb), depth=depth_message(plane.depth),
+        pose=pose_message(plane.pose(dx=0.1 * i), Convention.OPENCV),
+        intrinsics=intrinsics_message(plane.k))).SerializeToString() for i in range(3)]
+    with pytest.raises(grpc.RpcError) as e:
+        _raw_stream_call(gw.target, "/worldbridge.v1.WorldBridge/RecordTrajectory",
+                         [header, *frames, b"\xff\xff"], unary_response=True)
+    assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "after 3 stored frames" in e.value.details()
+    dataset = load_dataset(gw.gateway.config.data_dir / "cut_short")
+    assert len(dataset) == 3
+
+
+def test_intrinsics_that_overflow_are_invalid_argument(make_gateway, plane):
+    from worldbridge.geometry import Intrinsics
+
+    gw = make_gateway(workers=1)
+    view = plane.view()
+    view.intrinsics = Intrinsics(1e308, 1e308, 0.5, 0.5, 1, 1)
+    view.rgb = plane.rgb[:1, :1]
+    view.depth = plane.depth[:1, :1]
+    with BridgeClient(gw.target) as c:
+        with pytest.raises(grpc.RpcError) as e:
+            c.open_session([view], width=64, height=64)
+    assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "fx=1e+308" in e.value.details()

@@ -19,11 +19,12 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
 from worldbridge.generators.options import GeneratorOptions
+from worldbridge.serving.handlers import add_servicer
 from worldbridge.serving.auth import TokenInterceptor
 from worldbridge.serving.limits import ServerLimits
 from worldbridge.serving.servicer import WorldBridgeServicer
 from worldbridge.serving.worker_pool import WorkerPool
-from worldbridge.v1 import service_pb2, service_pb2_grpc
+from worldbridge.v1 import service_pb2
 
 __all__ = ["ServerConfig", "Gateway", "serve", "SERVICE_NAME", "worker_health_name",
            "InsecureBindError"]
@@ -124,7 +125,7 @@ class Gateway:
             options=[("grpc.max_receive_message_length", size),
                      ("grpc.max_send_message_length", size),
                      ("grpc.so_reuseport", 0)])
-        service_pb2_grpc.add_WorldBridgeServicer_to_server(self.servicer, self.server)
+        add_servicer(self.servicer, self.server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         reflection.enable_server_reflection(
             (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,

@@ -20,9 +20,10 @@ import msgspec
 
 from worldbridge import PROTOCOL_VERSION, __version__
 from worldbridge.generators import DEFAULT_GENERATOR, GENERATORS
-from worldbridge.geometry import Intrinsics
+from worldbridge.geometry import Intrinsics, IntrinsicsError
 from worldbridge.recording import DatasetExistsError, DatasetNameError, DatasetWriter, RecordingError
 from worldbridge.serving import protocol as proto
+from worldbridge.serving.handlers import UndecodableRequest
 from worldbridge.serving.limits import ServerLimits
 from worldbridge.serving.sessions import SessionRecord, SessionRegistry
 from worldbridge.serving.texture import RowOrder, TextureFormat
@@ -234,7 +235,11 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
             raise WireError(grpc.StatusCode.INVALID_ARGUMENT,
                             f"generator_options.anchor_lock {lock} is not an AnchorLock value "
                             "(0 UNSPECIFIED, 1 ON, 2 OFF)")
-        default_k = ref_k.scaled(width, height)
+        try:
+            default_k = ref_k.scaled(width, height)
+        except IntrinsicsError as e:
+            raise WireError(grpc.StatusCode.INVALID_ARGUMENT, f"reference_views[0].intrinsics "
+                            f"scaled to the {width}x{height} output: {e}") from None
         msg = proto.OpenSession(
             id=0, session="", generator=generator, seed=request.seed or hash_seed(request),
             anchor_lock=_ANCHOR_LOCK[lock], views=views,
@@ -273,6 +278,8 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
         async def reader() -> None:
             try:
                 await read_all()
+            except UndecodableRequest as e:
+                out.put_nowait(_Abort(e.code, e.message))
             finally:
                 state["reading"] = False
                 wake.set()
@@ -371,7 +378,10 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
     async def RecordTrajectory(self, request_iterator, context):  # noqa: N802
         t0 = time.perf_counter()
         requests = request_iterator.__aiter__()
-        first = await anext(requests, None)
+        try:
+            first = await anext(requests, None)
+        except UndecodableRequest as e:
+            await context.abort(e.code, e.message)
         if first is None or first.WhichOneof("kind") != "header":
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
                                 "a recording starts with a RecordingHeader message")
@@ -390,6 +400,7 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
             await context.abort(grpc.StatusCode.ALREADY_EXISTS, str(e))
         summary = recording_pb2.RecordingSummary(dataset_name=header.dataset_name, path=str(writer.path))
         failure: RecordingError | None = None
+        undecodable: UndecodableRequest | None = None
         try:
             async for req in requests:
                 if req.WhichOneof("kind") != "frame":
@@ -407,6 +418,8 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
                                         v.engine_c2w, v.convention, f.client_timestamp_us, f.sequence)
         except RecordingError as e:
             failure = e
+        except UndecodableRequest as e:
+            undecodable = e
         finally:
             # also when the client is cut off: every frame received so far is written
             try:
@@ -418,6 +431,9 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
                 and getattr(failure.__cause__, "errno", None) == errno.ENOSPC else grpc.StatusCode.INTERNAL
             await context.abort(code, f"recording {header.dataset_name} stopped after "
                                       f"{writer.num_committed} stored frames: {failure}")
+        if undecodable is not None:
+            await context.abort(undecodable.code, f"recording {header.dataset_name} stopped after "
+                                                  f"{writer.num_committed} stored frames: {undecodable.message}")
         summary.frames_written = writer.num_committed
         summary.duration_s = time.perf_counter() - t0
         log.info("recorded %d frames into %s (%d rejected)", writer.num_committed, writer.path, len(summary.rejected))

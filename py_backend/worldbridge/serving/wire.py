@@ -40,6 +40,13 @@ class WireError(Exception):
         self.message = message
 
 
+MAX_FOCAL_PER_PIXEL = 1e6
+"""Largest focal length accepted, in multiples of the image size (a field of view of ~1e-4 deg)."""
+
+MAX_PRINCIPAL_OFFSET = 1e3
+"""Farthest principal point accepted from the image origin, in image sizes."""
+
+
 def _invalid(message: str) -> WireError:
     return WireError(grpc.StatusCode.INVALID_ARGUMENT, message)
 
@@ -115,9 +122,20 @@ def parse_intrinsics(msg: camera_pb2.Intrinsics, limits: ServerLimits,
         raise _invalid(f"{field}: size {msg.width}x{msg.height} exceeds the limit of "
                        f"{limits.max_texture_side} pixels per side")
     try:
-        return Intrinsics(msg.fx, msg.fy, msg.cx, msg.cy, msg.width, msg.height)
+        k = Intrinsics(msg.fx, msg.fy, msg.cx, msg.cy, msg.width, msg.height)
     except IntrinsicsError as e:
         raise _invalid(f"{field}: {e}") from None
+    # Bounds that keep every later scaling and projection finite: a field of view of at
+    # least about 1e-4 degrees, a principal point within 1000 image sizes of the image.
+    for name, value, size in (("fx", k.fx, k.width), ("fy", k.fy, k.height)):
+        if value > MAX_FOCAL_PER_PIXEL * size:
+            raise _invalid(f"{field}: {name}={value:g} is over {MAX_FOCAL_PER_PIXEL:g} x the image size "
+                           f"({size} px): not a camera")
+    for name, value, size in (("cx", k.cx, k.width), ("cy", k.cy, k.height)):
+        if abs(value) > MAX_PRINCIPAL_OFFSET * size:
+            raise _invalid(f"{field}: {name}={value:g} lies over {MAX_PRINCIPAL_OFFSET:g} image sizes "
+                           "from the image")
+    return k
 
 
 def parse_depth(msg: image_pb2.DepthImage, intrinsics: Intrinsics, field: str = "depth") -> np.ndarray:
