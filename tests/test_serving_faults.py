@@ -136,3 +136,50 @@ def test_intrinsics_that_overflow_are_invalid_argument(make_gateway, plane):
             c.open_session([view], width=64, height=64)
     assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "fx=1e+308" in e.value.details()
+
+
+def test_the_gateway_process_does_not_load_pytorch(tmp_path, plane):
+    from worldbridge.demo import start_server_process
+
+    proc, port = start_server_process(["--data-dir", str(tmp_path), "--workers", "1"])
+    try:
+        with BridgeClient(f"127.0.0.1:{port}") as c:
+            assert c.info.workers[0].serving
+            s = c.open_session([plane.view()])
+            assert s.render(PoseRequest(plane.pose(), Convention.OPENCV)).error is None
+        maps = open(f"/proc/{proc.pid}/maps").read()
+        assert "libtorch" not in maps, "the gateway process mapped PyTorch"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_client_text_echoed_in_errors_is_bounded(make_gateway):
+    from worldbridge.v1 import session_pb2
+
+    gw = make_gateway(workers=0)
+    with BridgeClient(gw.target) as c:
+        with pytest.raises(grpc.RpcError) as e:
+            c.stub.CloseSession(session_pb2.CloseSessionRequest(session_id="x" * 100_000),
+                                metadata=c.metadata, timeout=10)
+    assert e.value.code() == grpc.StatusCode.NOT_FOUND
+    assert len(e.value.details()) < 300 and "100000 characters" in e.value.details()
+
+
+def test_a_public_bind_needs_tls_unless_insecure(tmp_path):
+    import asyncio
+
+    from worldbridge.serving import Gateway, InsecureBindError, ServerConfig
+
+    cfg = ServerConfig(host="0.0.0.0", port=0, workers=0, token="t0ken", data_dir=tmp_path)
+    with pytest.raises(InsecureBindError, match="clear text"):
+        asyncio.run(Gateway(cfg).start())
+
+    async def start_and_stop():
+        from dataclasses import replace
+
+        gw = await Gateway(replace(cfg, insecure=True)).start()
+        assert gw.port > 0
+        await gw.stop()
+
+    asyncio.run(start_and_stop())

@@ -29,6 +29,8 @@ def _serve_parser(sub) -> None:
                         "--token-file or WORLDBRIDGE_TOKEN")
     p.add_argument("--tls-cert", type=Path, help="PEM certificate chain (enables TLS)")
     p.add_argument("--tls-key", type=Path, help="PEM private key")
+    p.add_argument("--insecure", action="store_true",
+                   help="allow a non-loopback --host without TLS (a trusted network only)")
     p.add_argument("--data-dir", type=Path, default=Path("recordings"),
                    help="where recorded datasets are written")
     p.add_argument("--max-message-mb", type=int, default=64, help="largest gRPC message, MiB")
@@ -110,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         cfg = ServerConfig(host=args.host, port=args.port, workers=args.workers,
                            worker_bind=args.worker_bind, token=token, tls_cert=args.tls_cert,
+                           insecure=args.insecure,
                            tls_key=args.tls_key, data_dir=args.data_dir,
                            limits=ServerLimits(max_message_bytes=args.max_message_mb * 1024 * 1024),
                            generator_options=options)

@@ -39,7 +39,8 @@ def worker_health_name(worker_id: str) -> str:
 
 
 class InsecureBindError(ValueError):
-    """Binding a non-loopback address without a token."""
+    """Binding a non-loopback address without a token, or without TLS unless ``insecure``;
+    a tcp worker bind without a token."""
 
 
 @dataclass
@@ -53,7 +54,9 @@ class ServerConfig:
         worker_bind: ZeroMQ address for workers (``tcp://0.0.0.0:5556`` to accept workers from
             other machines; they then need the token). None = private ipc socket.
         token: shared secret checked on every call (and presented by remote workers).
-        tls_cert, tls_key: PEM files; both set = TLS.
+        tls_cert, tls_key: PEM files; both set = TLS. A non-loopback ``host`` needs TLS
+            unless ``insecure`` (the token would otherwise cross the network in clear text).
+        insecure: allow a non-loopback ``host`` without TLS (a trusted network only).
         data_dir: where recordings go.
         limits: explicit size limits.
         generator_options: what local workers' frame-model generators load and how they serve
@@ -68,6 +71,7 @@ class ServerConfig:
     token: str | None = None
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    insecure: bool = False
     data_dir: Path = Path("recordings")
     limits: ServerLimits = field(default_factory=ServerLimits)
     heartbeat_timeout_s: float = 5.0
@@ -112,6 +116,10 @@ class Gateway:
                                     "derived from it (the default ipc socket needs none)")
         if bool(cfg.tls_cert) != bool(cfg.tls_key):
             raise ValueError("TLS needs both --tls-cert and --tls-key")
+        if not _is_loopback(cfg.host) and not cfg.tls_cert and not cfg.insecure:
+            raise InsecureBindError(f"binding {cfg.host} without TLS sends the token and every frame "
+                                    "in clear text: add --tls-cert and --tls-key, or --insecure on "
+                                    "a trusted network")
         self.pool = WorkerPool(cfg.worker_bind, cfg.workers, cfg.token,
                                on_worker_down=self._worker_down, on_worker_up=self._worker_up,
                                heartbeat_timeout_s=cfg.heartbeat_timeout_s,

@@ -204,7 +204,7 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
         generator = request.generator or DEFAULT_GENERATOR
         if generator not in GENERATORS:
             raise WireError(grpc.StatusCode.INVALID_ARGUMENT,
-                            f"unknown generator {generator!r}; available: {sorted(GENERATORS)}")
+                            f"unknown generator {proto.clip(generator, 64)!r}; available: {sorted(GENERATORS)}")
         views, ref_k = [], None
         for i, v in enumerate(request.reference_views):
             pv = parse_view(v.pose, v.intrinsics, v.rgb, v.depth if v.HasField("depth") else None,
@@ -250,7 +250,7 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
     async def CloseSession(self, request, context):  # noqa: N802
         rec = await self._close(request.session_id)
         if rec is None:
-            await context.abort(grpc.StatusCode.NOT_FOUND, f"unknown session {request.session_id!r}")
+            await context.abort(grpc.StatusCode.NOT_FOUND, f"unknown session {proto.clip(request.session_id, 64)!r}")
         return session_pb2.CloseSessionResponse(frames_served=rec.frames_served)
 
     # ------------------------------------------------------------------ frames
@@ -290,7 +290,7 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
                 rec = self.sessions.get(req.session_id)
                 if rec is None:
                     out.put_nowait(_frame_error(req, grpc.StatusCode.NOT_FOUND,
-                                                f"unknown session {req.session_id!r}"))
+                                                f"unknown session {proto.clip(req.session_id, 64)!r}"))
                     continue
                 if rec.session_id not in attached:
                     attached.add(rec.session_id)
