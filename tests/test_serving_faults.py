@@ -8,6 +8,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import grpc
+import numpy as np
 import pytest
 
 from worldbridge.client import BridgeClient, PoseRequest
@@ -183,3 +184,96 @@ def test_a_public_bind_needs_tls_unless_insecure(tmp_path):
         await gw.stop()
 
     asyncio.run(start_and_stop())
+
+
+def _open_request(views):
+    """An OpenSessionRequest from ``(rgb Texture, depth array or None, intrinsics)`` triples."""
+    from worldbridge.client.messages import depth_message, hello, intrinsics_message, pose_message
+    from worldbridge.v1 import session_pb2
+
+    req = session_pb2.OpenSessionRequest(hello=hello(), generator="anchor")
+    for texture, depth, k in views:
+        rv = req.reference_views.add(rgb=texture, pose=pose_message(np.eye(4), Convention.OPENCV),
+                                     intrinsics=intrinsics_message(k))
+        if depth is not None:
+            rv.depth.CopyFrom(depth_message(depth))
+    return req
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmHWM")
+
+
+def test_decode_bombs_and_oversized_requests_keep_the_gateway_small(tmp_path):
+    """Seven PNG decompression bombs (about 280 kB each, 16384x16384 when decoded) and an
+    OpenSession with 16 views of 4096x4096 are refused before anything is decoded; the gateway's
+    peak memory stays under 400 MB (it took 805 MB per bomb when images were decoded first)."""
+    import cv2
+
+    from worldbridge.demo import start_server_process
+    from worldbridge.geometry import Intrinsics
+    from worldbridge.v1 import image_pb2
+
+    proc, port = start_server_process(["--data-dir", str(tmp_path), "--workers", "0"])
+    try:
+        ok, bomb = cv2.imencode(".png", np.zeros((16384, 16384), np.uint8))
+        k64 = Intrinsics.from_vertical_fov(60.0, 64, 64)
+        bomb_view = (image_pb2.Texture(width=64, height=64, format=image_pb2.TEXTURE_FORMAT_PNG,
+                                       data=bomb.tobytes()), np.full((64, 64), 2.0, np.float32), k64)
+        ok, big = cv2.imencode(".png", np.zeros((4096, 4096, 3), np.uint8))
+        k4k = Intrinsics.from_vertical_fov(60.0, 4096, 4096)
+        big_view = (image_pb2.Texture(width=4096, height=4096, format=image_pb2.TEXTURE_FORMAT_PNG,
+                                      data=big.tobytes()), None, k4k)
+        with BridgeClient(f"127.0.0.1:{port}") as c:
+            def open_raw(req):
+                try:
+                    c.stub.OpenSession(req, metadata=c.metadata, timeout=60)
+                except grpc.RpcError as e:
+                    return e.code(), e.details()
+                return None
+
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                bombs = list(pool.map(open_raw, [_open_request([bomb_view])] * 7))
+            assert all(code == grpc.StatusCode.INVALID_ARGUMENT and "PNG header" in details
+                       for code, details in bombs), bombs
+            code, details = open_raw(_open_request([big_view] * 16))
+            assert code == grpc.StatusCode.RESOURCE_EXHAUSTED and "268,435,456 pixels" in details
+            limits = c.info.limits
+            assert limits.max_request_pixels == 64 * 2**20 and limits.max_inflight_pixels >= limits.max_request_pixels
+            assert limits.worker_memory_budget_bytes > 0
+        peak = _peak_rss_mb(proc.pid)
+        print(f"gateway peak RSS {peak:.0f} MB")
+        assert peak < 400, f"gateway peak RSS {peak:.0f} MB"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_an_output_whose_frames_cannot_fit_a_message_is_refused_at_open(make_gateway, plane):
+    from worldbridge.serving.texture import TextureFormat
+
+    gw = make_gateway(workers=1)
+    with BridgeClient(gw.target) as c:
+        with pytest.raises(grpc.RpcError) as e:
+            c.open_session([plane.view()], width=4096, height=4096)
+        assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "4096x4096 RGBA8 frame takes up to 67,108,864 bytes" in e.value.details()
+        s = c.open_session([plane.view()], width=4096, height=4096, texture_format=TextureFormat.JPEG)
+        s.close()
+
+
+def test_a_worker_refuses_sessions_over_its_memory_budget(make_gateway, plane):
+    gw = make_gateway(workers=1, limits=ServerLimits(worker_memory_budget_bytes=2 * 2**20))
+    with BridgeClient(gw.target) as c:
+        opened = []
+        with pytest.raises(grpc.RpcError) as e:
+            for _ in range(20):
+                opened.append(c.open_session([plane.view()]))
+        assert e.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert "memory budget of 2 MiB" in e.value.details()
+        assert 1 <= len(opened) < 20
+        opened[0].close()  # closing one makes room again
+        c.open_session([plane.view()])

@@ -45,8 +45,25 @@ def test_texture_errors():
         decode_texture(b"1234567", 5, 6, TextureFormat.RGBA8)
     with pytest.raises(TextureError, match="unknown texture format 42"):
         decode_texture(b"", 5, 6, 42)
-    with pytest.raises(TextureError, match="could not decode PNG"):
+    with pytest.raises(TextureError, match="could not read the PNG header of 7 bytes"):
         decode_texture(b"garbage", 5, 6, TextureFormat.PNG)
+
+
+def test_compressed_sizes_are_read_from_the_header_before_decoding():
+    import cv2
+
+    ok, png = cv2.imencode(".png", np.zeros((600, 800), np.uint8))
+    with pytest.raises(TextureError, match="PNG header says 800x600, message says 64x48"):
+        decode_texture(png.tobytes(), 64, 48, TextureFormat.PNG)
+    ok, jpeg = cv2.imencode(".jpg", np.zeros((48, 64, 3), np.uint8))
+    with pytest.raises(TextureError, match="texture says PNG but its bytes are JPEG"):
+        decode_texture(jpeg.tobytes(), 64, 48, TextureFormat.PNG)
+    assert decode_texture(jpeg.tobytes(), 64, 48, TextureFormat.JPEG).shape == (48, 64, 3)
+    # a decompression bomb: 280 kB of PNG that would decode to 16384 x 16384 (256 MiB)
+    ok, bomb = cv2.imencode(".png", np.zeros((16384, 16384), np.uint8))
+    assert len(bomb) < 400_000
+    with pytest.raises(TextureError, match="PNG header"):
+        decode_texture(bomb.tobytes(), 64, 64, TextureFormat.PNG)
 
 
 Z = np.array([[0.5, 1.25, 0.0], [2.0, np.inf, 10.0]], np.float32)

@@ -10,7 +10,7 @@ import asyncio
 import ipaddress
 import logging
 import signal
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import grpc
@@ -21,7 +21,7 @@ from grpc_reflection.v1alpha import reflection
 from worldbridge.generators.options import GeneratorOptions
 from worldbridge.serving.handlers import add_servicer
 from worldbridge.serving.auth import TokenInterceptor
-from worldbridge.serving.limits import ServerLimits
+from worldbridge.serving.limits import ServerLimits, default_memory_budget
 from worldbridge.serving.servicer import WorldBridgeServicer
 from worldbridge.serving.worker_pool import WorkerPool
 from worldbridge.v1 import service_pb2
@@ -120,11 +120,16 @@ class Gateway:
             raise InsecureBindError(f"binding {cfg.host} without TLS sends the token and every frame "
                                     "in clear text: add --tls-cert and --tls-key, or --insecure on "
                                     "a trusted network")
+        budget = cfg.limits.worker_memory_budget_bytes
+        if budget is None:
+            budget = default_memory_budget(cfg.workers)
+        limits = replace(cfg.limits, worker_memory_budget_bytes=budget)
         self.pool = WorkerPool(cfg.worker_bind, cfg.workers, cfg.token,
                                on_worker_down=self._worker_down, on_worker_up=self._worker_up,
                                heartbeat_timeout_s=cfg.heartbeat_timeout_s,
-                               worker_args=cfg.generator_options.to_argv())
-        self.servicer = WorldBridgeServicer(self.pool, cfg.data_dir, cfg.limits)
+                               worker_args=[*cfg.generator_options.to_argv(), "--memory-budget-mb",
+                                            str(budget // 2**20)])
+        self.servicer = WorldBridgeServicer(self.pool, cfg.data_dir, limits)
         await self.health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.NOT_SERVING)
         await self.health.set("", health_pb2.HealthCheckResponse.NOT_SERVING)
         size = cfg.limits.max_message_bytes

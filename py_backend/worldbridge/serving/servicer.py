@@ -24,7 +24,7 @@ from worldbridge.geometry import Intrinsics, IntrinsicsError
 from worldbridge.recording import DatasetExistsError, DatasetNameError, DatasetWriter, RecordingError
 from worldbridge.serving import protocol as proto
 from worldbridge.serving.handlers import UndecodableRequest
-from worldbridge.serving.limits import ServerLimits
+from worldbridge.serving.limits import PixelBudget, ServerLimits, frame_bytes_bound
 from worldbridge.serving.sessions import SessionRecord, SessionRegistry
 from worldbridge.serving.texture import RowOrder, TextureFormat
 from worldbridge.serving.wire import (
@@ -52,6 +52,9 @@ log = logging.getLogger("worldbridge.gateway")
 CAPABILITIES = ("depth.float16", "depth.uint16_mm", "depth.ray_distance", "keyframes",
                 "recording", "texture.rgba8", "texture.bgra8", "texture.jpeg", "texture.png",
                 "texture.bottom_up", "pacing.newest_wins", "generator.anchor_lock")
+
+FRAME_OVERHEAD_BYTES = 4096
+"""Room for a Frame message's fields other than the texture bytes."""
 
 _ANCHOR_LOCK = {session_pb2.ANCHOR_LOCK_UNSPECIFIED: None, session_pb2.ANCHOR_LOCK_ON: True,
                 session_pb2.ANCHOR_LOCK_OFF: False}
@@ -86,6 +89,7 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
         self.data_dir = Path(data_dir)
         self.limits = limits
         self.sessions = SessionRegistry()
+        self.decode_budget = PixelBudget(limits.max_inflight_pixels)
         self._background: set[asyncio.Task] = set()
 
     async def worker_down(self, worker_id: str) -> None:
@@ -146,7 +150,9 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
             limits=handshake_pb2.Limits(
                 max_message_bytes=lim.max_message_bytes, max_texture_width=lim.max_texture_side,
                 max_texture_height=lim.max_texture_side,
-                max_reference_views=lim.max_reference_views, max_sessions=lim.max_sessions),
+                max_reference_views=lim.max_reference_views, max_sessions=lim.max_sessions,
+                max_request_pixels=lim.max_request_pixels, max_inflight_pixels=lim.max_inflight_pixels,
+                worker_memory_budget_bytes=lim.worker_memory_budget_bytes or 0),
             workers=[handshake_pb2.WorkerStatus(worker_id=w.worker_id, serving=w.serving,
                                                 sessions=len(w.sessions), device=w.device)
                      for w in self.pool.workers.values()],
@@ -162,7 +168,9 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
     async def OpenSession(self, request, context):  # noqa: N802
         try:
             warnings = check_hello(request.hello)
-            msg, default_k = self._open_message(request)
+            pixels = self._request_pixels(
+                [(v.rgb, v.depth if v.HasField("depth") else None) for v in request.reference_views],
+                "the reference views")
         except WireError as e:
             await context.abort(e.code, e.message)
         if not self.sessions.reserve(self.limits.max_sessions):
@@ -171,16 +179,12 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
                                 f"{self.sessions.reserved} opening, the limit is "
                                 f"{self.limits.max_sessions}; close one first")
         try:
-            worker = self.pool.pick_worker(msg.generator)
-            sid = self.sessions.new_id()
-            try:
-                reply = await self.pool.request(worker.worker_id, msgspec.structs.replace(msg, session=sid))
-            except asyncio.CancelledError:
-                # the client went away while the worker built the session: do not leave it there
-                self._close_on_worker_later(worker.worker_id, sid)
-                raise
-            worker.sessions.add(sid)
-            self.sessions.add(SessionRecord(sid, worker.worker_id, default_k, msg.generator))
+            async with self.decode_budget.hold(pixels):
+                try:
+                    msg, default_k = await asyncio.to_thread(self._open_message, request)
+                except WireError as e:
+                    await context.abort(e.code, e.message)
+                worker, sid, reply = await self._open_on_worker(msg, default_k)
         except WorkerUnavailable as e:
             await context.abort(grpc.StatusCode.UNAVAILABLE, str(e))
         except WorkerError as e:
@@ -191,6 +195,39 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
         return session_pb2.OpenSessionResponse(session_id=sid, worker_id=worker.worker_id,
                                                anchor_points=reply.anchor_points,
                                                warnings=warnings)
+
+    def _request_pixels(self, images: list, what: str) -> int:
+        """Decoded pixels of ``images`` (``(Texture, DepthImage | None)`` pairs, from their
+        declared sizes, before anything is decoded).
+
+        Raises:
+            WireError: RESOURCE_EXHAUSTED over ``limits.max_request_pixels``.
+        """
+        pixels = 0
+        for rgb, depth in images:
+            if rgb is not None:
+                pixels += rgb.width * rgb.height
+            if depth is not None:
+                pixels += depth.width * depth.height
+        if pixels > self.limits.max_request_pixels:
+            raise WireError(grpc.StatusCode.RESOURCE_EXHAUSTED,
+                            f"{what} carry {pixels:,} pixels, over the limit of "
+                            f"{self.limits.max_request_pixels:,} per request; send fewer or smaller images")
+        return pixels
+
+    async def _open_on_worker(self, msg: proto.OpenSession, default_k: Intrinsics):
+        """Open the session on the least-loaded able worker; returns ``(worker, session id, result)``."""
+        worker = self.pool.pick_worker(msg.generator)
+        sid = self.sessions.new_id()
+        try:
+            reply = await self.pool.request(worker.worker_id, msgspec.structs.replace(msg, session=sid))
+        except asyncio.CancelledError:
+            # the client went away while the worker built the session: do not leave it there
+            self._close_on_worker_later(worker.worker_id, sid)
+            raise
+        worker.sessions.add(sid)
+        self.sessions.add(SessionRecord(sid, worker.worker_id, default_k, msg.generator))
+        return worker, sid, reply
 
     def _open_message(self, request: session_pb2.OpenSessionRequest) -> tuple[proto.OpenSession, Intrinsics]:
         lim = self.limits
@@ -227,6 +264,12 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
                             "is not an output format (RGBA8, BGRA8, JPEG, PNG)")
         if out.row_order not in (0, RowOrder.TOP_DOWN, RowOrder.BOTTOM_UP):
             raise WireError(grpc.StatusCode.INVALID_ARGUMENT, f"unknown row order {out.row_order}")
+        frame_bytes = frame_bytes_bound(width, height, fmt)
+        if frame_bytes + FRAME_OVERHEAD_BYTES > lim.max_message_bytes:
+            raise WireError(grpc.StatusCode.INVALID_ARGUMENT,
+                            f"a {width}x{height} {TextureFormat(fmt).name} frame takes up to "
+                            f"{frame_bytes:,} bytes, over the server's message limit of "
+                            f"{lim.max_message_bytes:,}: lower the output size or use JPEG")
         quality = out.jpeg_quality or 90
         if not 1 <= quality <= 100:
             raise WireError(grpc.StatusCode.INVALID_ARGUMENT, f"jpeg_quality must be 1..100, got {quality}")
@@ -300,7 +343,12 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
                                           f"session {rec.session_id} is lost: {rec.lost_reason}"))
                     return
                 try:
-                    msg = self._render_message(req, rec)
+                    if req.HasField("depth"):
+                        pixels = self._request_pixels([(None, req.depth)], "the frame request")
+                        async with self.decode_budget.hold(pixels):
+                            msg = await asyncio.to_thread(self._render_message, req, rec)
+                    else:
+                        msg = self._render_message(req, rec)
                 except WireError as e:
                     out.put_nowait(_frame_error(req, e.code, e.message))
                     continue
@@ -408,9 +456,12 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
                                          message="a second RecordingHeader was ignored")
                     continue
                 f = req.frame
+                depth = f.depth if f.HasField("depth") else None
                 try:
-                    v = parse_view(f.pose, f.intrinsics, f.rgb, f.depth if f.HasField("depth") else None,
-                                   self.limits, f"frame {f.sequence}")
+                    pixels = self._request_pixels([(f.rgb, depth)], f"frame {f.sequence}")
+                    async with self.decode_budget.hold(pixels):
+                        v = await asyncio.to_thread(parse_view, f.pose, f.intrinsics, f.rgb, depth,
+                                                    self.limits, f"frame {f.sequence}")
                 except WireError as e:
                     summary.rejected.add(sequence=f.sequence, code=e.code.value[0], message=e.message)
                     continue

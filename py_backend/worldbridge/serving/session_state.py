@@ -22,7 +22,7 @@ from worldbridge.memory import DEFAULT_MAX_POINTS, DEFAULT_VOXEL_SIZE, SceneMemo
 from worldbridge.memory.anchors import add_view, depth_scale
 from worldbridge.serving.texture import encode_texture
 
-__all__ = ["OutputSpec", "WorkerSession", "RenderedFrame", "MAX_KEYFRAME_REFERENCES"]
+__all__ = ["OutputSpec", "WorkerSession", "RenderedFrame", "MAX_KEYFRAME_REFERENCES", "BYTES_PER_POINT"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,10 @@ class RenderedFrame:
     coverage: float
     rgb: np.ndarray | None = field(default=None, repr=False)
 
+
+BYTES_PER_POINT = 40
+"""Scene-memory bytes per anchor point (position, colour, voxel key, view id, voxel counter),
+measured on :class:`~worldbridge.memory.SceneMemory`, rounded up."""
 
 MAX_KEYFRAME_REFERENCES = 32
 """Keyframes kept as candidate reference views per session (the oldest are dropped first;
@@ -93,6 +97,22 @@ class WorkerSession:
             self.references.append(ReferenceView(next(self._view_ids), v["rgb"],
                                                  Camera(v["c2w"], v["intrinsics"]), scale))
         self.frames_served = 0
+
+    @staticmethod
+    def estimate_open_bytes(views: list[dict], output: OutputSpec,
+                            max_points: int = DEFAULT_MAX_POINTS) -> int:
+        """Upper estimate, bytes, of what a session opened from ``views`` holds: the reference
+        images, one anchor point per depth pixel (capped at ``max_points``) and room for
+        :data:`MAX_KEYFRAME_REFERENCES` keyframe images at the output size."""
+        images = sum(v["rgb"].nbytes + (v["depth"].nbytes if v["depth"] is not None else 0) for v in views)
+        points = min(max_points, sum(v["depth"].size for v in views if v["depth"] is not None))
+        keyframes = MAX_KEYFRAME_REFERENCES * output.width * output.height * 3
+        return images + points * BYTES_PER_POINT + keyframes
+
+    def estimated_bytes(self) -> int:
+        """Current estimate, bytes, of this session's state (memory points and reference images)."""
+        return (self.memory.num_points * BYTES_PER_POINT
+                + sum(r.rgb.nbytes for r in self.references))
 
     def render(self, c2w: np.ndarray, intrinsics: Intrinsics, depth: np.ndarray | None = None,
                keyframe: bool = False) -> RenderedFrame:

@@ -7,11 +7,13 @@ is 255. JPEG and PNG are encoded with OpenCV and always top row first.
 from __future__ import annotations
 
 import enum
+import io
 
 import cv2
 import numpy as np
+from PIL import Image
 
-__all__ = ["TextureFormat", "RowOrder", "TextureError", "encode_texture", "decode_texture"]
+__all__ = ["TextureFormat", "RowOrder", "TextureError", "encode_texture", "decode_texture", "image_header_size"]
 
 
 class TextureFormat(enum.IntEnum):
@@ -95,6 +97,24 @@ def encode_texture(rgb: np.ndarray, fmt: int, row_order: int = RowOrder.TOP_DOWN
     return cv2.cvtColor(np.ascontiguousarray(rgb), code).tobytes()
 
 
+def image_header_size(data: bytes, fmt: int) -> tuple[int, int]:
+    """``(width, height)`` from a JPEG or PNG header, without decoding the pixels (Pillow reads
+    the header only).
+
+    Raises:
+        TextureError: not a readable image of that format.
+    """
+    fmt = _fmt(fmt)
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            kind, size = im.format, im.size
+    except (OSError, ValueError, Image.DecompressionBombError) as e:
+        raise TextureError(f"could not read the {fmt.name} header of {len(data)} bytes: {e}") from None
+    if kind != fmt.name:
+        raise TextureError(f"texture says {fmt.name} but its bytes are {kind}")
+    return int(size[0]), int(size[1])
+
+
 def decode_texture(data: bytes, width: int, height: int, fmt: int,
                    row_order: int = RowOrder.TOP_DOWN) -> np.ndarray:
     """Decode wire texture bytes to ``[H, W, 3]`` uint8 RGB, top row first.
@@ -108,6 +128,12 @@ def decode_texture(data: bytes, width: int, height: int, fmt: int,
     if width <= 0 or height <= 0:
         raise TextureError(f"texture size must be > 0, got {width}x{height}")
     if fmt in (TextureFormat.JPEG, TextureFormat.PNG):
+        # The header's size is checked before decoding: a few hundred kB of PNG can decode
+        # to gigabytes (a decompression bomb).
+        header_size = image_header_size(data, fmt)
+        if header_size != (width, height):
+            raise TextureError(f"{fmt.name} header says {header_size[0]}x{header_size[1]}, message "
+                               f"says {width}x{height}")
         img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
         if img is None:
             raise TextureError(f"could not decode {fmt.name} texture of {len(data)} bytes")

@@ -43,6 +43,7 @@ from worldbridge.geometry import Intrinsics
 from worldbridge.serving import protocol as proto
 from worldbridge.serving.auth import SPAWN_KEY_ENV, read_token
 from worldbridge.serving.channel import secure_client
+from worldbridge.serving.limits import default_memory_budget
 from worldbridge.serving.session_state import OutputSpec, WorkerSession
 
 __all__ = ["Worker", "WorkerRefused", "main", "HEARTBEAT_INTERVAL_S", "WELCOME_TIMEOUT_S"]
@@ -54,6 +55,10 @@ log = logging.getLogger("worldbridge.worker")
 
 class SessionNotFound(LookupError):
     """A render for a session this worker does not hold."""
+
+
+class MemoryBudgetExceeded(RuntimeError):
+    """A new session would take the worker over its memory budget."""
 
 
 class WorkerRefused(RuntimeError):
@@ -73,15 +78,19 @@ class Worker:
         token: shared token; required on tcp (CURVE keys and ``ready``).
         spawn_key: the per-spawn key a gateway gives the local workers it starts.
         options: generator options.
+        memory_budget_bytes: estimated session state this worker holds before it refuses new
+            sessions with RESOURCE_EXHAUSTED (0: no budget).
     """
 
     def __init__(self, connect: str, name: str, token: str | None = None,
-                 options: GeneratorOptions | None = None, spawn_key: str | None = None):
+                 options: GeneratorOptions | None = None, spawn_key: str | None = None,
+                 memory_budget_bytes: int = 0):
         self.connect = connect
         self.name = name
         self.token = token or ""
         self.spawn_key = spawn_key or ""
         self.options = options or GeneratorOptions()
+        self.memory_budget_bytes = int(memory_budget_bytes)
         self.sessions: dict[str, WorkerSession] = {}
         self.worker_id = ""
         self._ctx = zmq.Context.instance()
@@ -195,6 +204,8 @@ class Worker:
             return error(proto.Status.FAILED_PRECONDITION, str(e))
         except SessionNotFound as e:
             return error(proto.Status.NOT_FOUND, str(e))
+        except MemoryBudgetExceeded as e:
+            return error(proto.Status.RESOURCE_EXHAUSTED, str(e))
         except Exception as e:  # a bug must not kill the worker and its other sessions
             log.error("request %s failed:\n%s", msg.id, traceback.format_exc())
             return error(proto.Status.INTERNAL, f"{type(e).__name__}: {e}")
@@ -204,6 +215,15 @@ class Worker:
                  for v in msg.views]
         out = msg.output
         spec = OutputSpec(out.width, out.height, out.format, out.row_order, out.jpeg_quality)
+        if self.memory_budget_bytes:
+            held = sum(sess.estimated_bytes() for sess in self.sessions.values())
+            needed = WorkerSession.estimate_open_bytes(views, spec)
+            if held + needed > self.memory_budget_bytes:
+                raise MemoryBudgetExceeded(
+                    f"render worker {self.worker_id} holds about {held / 2**20:.0f} MiB in "
+                    f"{len(self.sessions)} sessions and this one needs up to {needed / 2**20:.0f} MiB, "
+                    f"over its memory budget of {self.memory_budget_bytes / 2**20:.0f} MiB; close a "
+                    "session or lower the resolution")
         lock = msg.anchor_lock
         options = self.options if lock is None else replace(self.options, anchor_lock=lock)
         sess = WorkerSession(views, msg.generator, spec, msg.seed, options=options)
@@ -234,6 +254,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="file holding the shared token (default: $WORLDBRIDGE_TOKEN)")
     p.add_argument("--token", default=None,
                    help="the shared token itself; visible to other users in ps, prefer --token-file")
+    p.add_argument("--memory-budget-mb", type=int, default=None,
+                   help="estimated session memory before new sessions are refused (default: half "
+                        "of this machine's memory; 0: no budget)")
     add_generator_arguments(p)
     args = p.parse_args(argv)
     try:
@@ -244,7 +267,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
     spawn_key = os.environ.pop(SPAWN_KEY_ENV, None)
     try:
-        Worker(args.connect, args.name, token, options, spawn_key=spawn_key).run()
+        budget = default_memory_budget() if args.memory_budget_mb is None else args.memory_budget_mb * 2**20
+        Worker(args.connect, args.name, token, options, spawn_key=spawn_key,
+               memory_budget_bytes=budget).run()
     except WorkerRefused as e:
         log.error("%s", e)
         return 3

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eworldbridge/v1/handshake.proto\x12\x0eworldbridge.v1\"/\n\x0fProtocolVersion\x12\r\n\x05major\x18\x01 \x01(\r\x12\r\n\x05minor\x18\x02 \x01(\r\"U\n\x0b\x43lientHello\x12\x31\n\x08protocol\x18\x01 \x01(\x0b\x32\x1f.worldbridge.v1.ProtocolVersion\x12\x13\n\x0b\x63lient_name\x18\x02 \x01(\t\"E\n\rGeneratorInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x11\n\tavailable\x18\x03 \x01(\x08\"\x8d\x01\n\x06Limits\x12\x19\n\x11max_message_bytes\x18\x01 \x01(\x04\x12\x19\n\x11max_texture_width\x18\x02 \x01(\r\x12\x1a\n\x12max_texture_height\x18\x03 \x01(\r\x12\x1b\n\x13max_reference_views\x18\x04 \x01(\r\x12\x14\n\x0cmax_sessions\x18\x05 \x01(\r\"T\n\x0cWorkerStatus\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x0f\n\x07serving\x18\x02 \x01(\x08\x12\x10\n\x08sessions\x18\x03 \x01(\r\x12\x0e\n\x06\x64\x65vice\x18\x04 \x01(\t\"B\n\x14GetServerInfoRequest\x12*\n\x05hello\x18\x01 \x01(\x0b\x32\x1b.worldbridge.v1.ClientHello\"\x89\x02\n\nServerInfo\x12\x31\n\x08protocol\x18\x01 \x01(\x0b\x32\x1f.worldbridge.v1.ProtocolVersion\x12\x16\n\x0eserver_version\x18\x02 \x01(\t\x12\x14\n\x0c\x63\x61pabilities\x18\x03 \x03(\t\x12\x31\n\ngenerators\x18\x04 \x03(\x0b\x32\x1d.worldbridge.v1.GeneratorInfo\x12&\n\x06limits\x18\x05 \x01(\x0b\x32\x16.worldbridge.v1.Limits\x12-\n\x07workers\x18\x06 \x03(\x0b\x32\x1c.worldbridge.v1.WorkerStatus\x12\x10\n\x08warnings\x18\x07 \x03(\tB\x11\xaa\x02\x0eWorldBridge.V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eworldbridge/v1/handshake.proto\x12\x0eworldbridge.v1\"/\n\x0fProtocolVersion\x12\r\n\x05major\x18\x01 \x01(\r\x12\r\n\x05minor\x18\x02 \x01(\r\"U\n\x0b\x43lientHello\x12\x31\n\x08protocol\x18\x01 \x01(\x0b\x32\x1f.worldbridge.v1.ProtocolVersion\x12\x13\n\x0b\x63lient_name\x18\x02 \x01(\t\"E\n\rGeneratorInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x11\n\tavailable\x18\x03 \x01(\x08\"\xea\x01\n\x06Limits\x12\x19\n\x11max_message_bytes\x18\x01 \x01(\x04\x12\x19\n\x11max_texture_width\x18\x02 \x01(\r\x12\x1a\n\x12max_texture_height\x18\x03 \x01(\r\x12\x1b\n\x13max_reference_views\x18\x04 \x01(\r\x12\x14\n\x0cmax_sessions\x18\x05 \x01(\r\x12\x1a\n\x12max_request_pixels\x18\x06 \x01(\x04\x12\x1b\n\x13max_inflight_pixels\x18\x07 \x01(\x04\x12\"\n\x1aworker_memory_budget_bytes\x18\x08 \x01(\x04\"T\n\x0cWorkerStatus\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x0f\n\x07serving\x18\x02 \x01(\x08\x12\x10\n\x08sessions\x18\x03 \x01(\r\x12\x0e\n\x06\x64\x65vice\x18\x04 \x01(\t\"B\n\x14GetServerInfoRequest\x12*\n\x05hello\x18\x01 \x01(\x0b\x32\x1b.worldbridge.v1.ClientHello\"\x89\x02\n\nServerInfo\x12\x31\n\x08protocol\x18\x01 \x01(\x0b\x32\x1f.worldbridge.v1.ProtocolVersion\x12\x16\n\x0eserver_version\x18\x02 \x01(\t\x12\x14\n\x0c\x63\x61pabilities\x18\x03 \x03(\t\x12\x31\n\ngenerators\x18\x04 \x03(\x0b\x32\x1d.worldbridge.v1.GeneratorInfo\x12&\n\x06limits\x18\x05 \x01(\x0b\x32\x16.worldbridge.v1.Limits\x12-\n\x07workers\x18\x06 \x03(\x0b\x32\x1c.worldbridge.v1.WorkerStatus\x12\x10\n\x08warnings\x18\x07 \x03(\tB\x11\xaa\x02\x0eWorldBridge.V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,11 +39,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GENERATORINFO']._serialized_start=186
   _globals['_GENERATORINFO']._serialized_end=255
   _globals['_LIMITS']._serialized_start=258
-  _globals['_LIMITS']._serialized_end=399
-  _globals['_WORKERSTATUS']._serialized_start=401
-  _globals['_WORKERSTATUS']._serialized_end=485
-  _globals['_GETSERVERINFOREQUEST']._serialized_start=487
-  _globals['_GETSERVERINFOREQUEST']._serialized_end=553
-  _globals['_SERVERINFO']._serialized_start=556
-  _globals['_SERVERINFO']._serialized_end=821
+  _globals['_LIMITS']._serialized_end=492
+  _globals['_WORKERSTATUS']._serialized_start=494
+  _globals['_WORKERSTATUS']._serialized_end=578
+  _globals['_GETSERVERINFOREQUEST']._serialized_start=580
+  _globals['_GETSERVERINFOREQUEST']._serialized_end=646
+  _globals['_SERVERINFO']._serialized_start=649
+  _globals['_SERVERINFO']._serialized_end=914
 # @@protoc_insertion_point(module_scope)

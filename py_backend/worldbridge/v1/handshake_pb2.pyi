@@ -33,18 +33,24 @@ class GeneratorInfo(_message.Message):
     def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., available: _Optional[bool] = ...) -> None: ...
 
 class Limits(_message.Message):
-    __slots__ = ("max_message_bytes", "max_texture_width", "max_texture_height", "max_reference_views", "max_sessions")
+    __slots__ = ("max_message_bytes", "max_texture_width", "max_texture_height", "max_reference_views", "max_sessions", "max_request_pixels", "max_inflight_pixels", "worker_memory_budget_bytes")
     MAX_MESSAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
     MAX_TEXTURE_WIDTH_FIELD_NUMBER: _ClassVar[int]
     MAX_TEXTURE_HEIGHT_FIELD_NUMBER: _ClassVar[int]
     MAX_REFERENCE_VIEWS_FIELD_NUMBER: _ClassVar[int]
     MAX_SESSIONS_FIELD_NUMBER: _ClassVar[int]
+    MAX_REQUEST_PIXELS_FIELD_NUMBER: _ClassVar[int]
+    MAX_INFLIGHT_PIXELS_FIELD_NUMBER: _ClassVar[int]
+    WORKER_MEMORY_BUDGET_BYTES_FIELD_NUMBER: _ClassVar[int]
     max_message_bytes: int
     max_texture_width: int
     max_texture_height: int
     max_reference_views: int
     max_sessions: int
-    def __init__(self, max_message_bytes: _Optional[int] = ..., max_texture_width: _Optional[int] = ..., max_texture_height: _Optional[int] = ..., max_reference_views: _Optional[int] = ..., max_sessions: _Optional[int] = ...) -> None: ...
+    max_request_pixels: int
+    max_inflight_pixels: int
+    worker_memory_budget_bytes: int
+    def __init__(self, max_message_bytes: _Optional[int] = ..., max_texture_width: _Optional[int] = ..., max_texture_height: _Optional[int] = ..., max_reference_views: _Optional[int] = ..., max_sessions: _Optional[int] = ..., max_request_pixels: _Optional[int] = ..., max_inflight_pixels: _Optional[int] = ..., worker_memory_budget_bytes: _Optional[int] = ...) -> None: ...
 
 class WorkerStatus(_message.Message):
     __slots__ = ("worker_id", "serving", "sessions", "device")

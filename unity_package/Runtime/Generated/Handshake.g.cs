@@ -29,27 +29,29 @@ namespace WorldBridge.V1 {
             "chgCIAEoDSJVCgtDbGllbnRIZWxsbxIxCghwcm90b2NvbBgBIAEoCzIfLndv",
             "cmxkYnJpZGdlLnYxLlByb3RvY29sVmVyc2lvbhITCgtjbGllbnRfbmFtZRgC",
             "IAEoCSJFCg1HZW5lcmF0b3JJbmZvEgwKBG5hbWUYASABKAkSEwoLZGVzY3Jp",
-            "cHRpb24YAiABKAkSEQoJYXZhaWxhYmxlGAMgASgIIo0BCgZMaW1pdHMSGQoR",
+            "cHRpb24YAiABKAkSEQoJYXZhaWxhYmxlGAMgASgIIuoBCgZMaW1pdHMSGQoR",
             "bWF4X21lc3NhZ2VfYnl0ZXMYASABKAQSGQoRbWF4X3RleHR1cmVfd2lkdGgY",
             "AiABKA0SGgoSbWF4X3RleHR1cmVfaGVpZ2h0GAMgASgNEhsKE21heF9yZWZl",
-            "cmVuY2Vfdmlld3MYBCABKA0SFAoMbWF4X3Nlc3Npb25zGAUgASgNIlQKDFdv",
-            "cmtlclN0YXR1cxIRCgl3b3JrZXJfaWQYASABKAkSDwoHc2VydmluZxgCIAEo",
-            "CBIQCghzZXNzaW9ucxgDIAEoDRIOCgZkZXZpY2UYBCABKAkiQgoUR2V0U2Vy",
-            "dmVySW5mb1JlcXVlc3QSKgoFaGVsbG8YASABKAsyGy53b3JsZGJyaWRnZS52",
-            "MS5DbGllbnRIZWxsbyKJAgoKU2VydmVySW5mbxIxCghwcm90b2NvbBgBIAEo",
-            "CzIfLndvcmxkYnJpZGdlLnYxLlByb3RvY29sVmVyc2lvbhIWCg5zZXJ2ZXJf",
-            "dmVyc2lvbhgCIAEoCRIUCgxjYXBhYmlsaXRpZXMYAyADKAkSMQoKZ2VuZXJh",
-            "dG9ycxgEIAMoCzIdLndvcmxkYnJpZGdlLnYxLkdlbmVyYXRvckluZm8SJgoG",
-            "bGltaXRzGAUgASgLMhYud29ybGRicmlkZ2UudjEuTGltaXRzEi0KB3dvcmtl",
-            "cnMYBiADKAsyHC53b3JsZGJyaWRnZS52MS5Xb3JrZXJTdGF0dXMSEAoId2Fy",
-            "bmluZ3MYByADKAlCEaoCDldvcmxkQnJpZGdlLlYxYgZwcm90bzM="));
+            "cmVuY2Vfdmlld3MYBCABKA0SFAoMbWF4X3Nlc3Npb25zGAUgASgNEhoKEm1h",
+            "eF9yZXF1ZXN0X3BpeGVscxgGIAEoBBIbChNtYXhfaW5mbGlnaHRfcGl4ZWxz",
+            "GAcgASgEEiIKGndvcmtlcl9tZW1vcnlfYnVkZ2V0X2J5dGVzGAggASgEIlQK",
+            "DFdvcmtlclN0YXR1cxIRCgl3b3JrZXJfaWQYASABKAkSDwoHc2VydmluZxgC",
+            "IAEoCBIQCghzZXNzaW9ucxgDIAEoDRIOCgZkZXZpY2UYBCABKAkiQgoUR2V0",
+            "U2VydmVySW5mb1JlcXVlc3QSKgoFaGVsbG8YASABKAsyGy53b3JsZGJyaWRn",
+            "ZS52MS5DbGllbnRIZWxsbyKJAgoKU2VydmVySW5mbxIxCghwcm90b2NvbBgB",
+            "IAEoCzIfLndvcmxkYnJpZGdlLnYxLlByb3RvY29sVmVyc2lvbhIWCg5zZXJ2",
+            "ZXJfdmVyc2lvbhgCIAEoCRIUCgxjYXBhYmlsaXRpZXMYAyADKAkSMQoKZ2Vu",
+            "ZXJhdG9ycxgEIAMoCzIdLndvcmxkYnJpZGdlLnYxLkdlbmVyYXRvckluZm8S",
+            "JgoGbGltaXRzGAUgASgLMhYud29ybGRicmlkZ2UudjEuTGltaXRzEi0KB3dv",
+            "cmtlcnMYBiADKAsyHC53b3JsZGJyaWRnZS52MS5Xb3JrZXJTdGF0dXMSEAoI",
+            "d2FybmluZ3MYByADKAlCEaoCDldvcmxkQnJpZGdlLlYxYgZwcm90bzM="));
       descriptor = pbr::FileDescriptor.FromGeneratedCode(descriptorData,
           new pbr::FileDescriptor[] { },
           new pbr::GeneratedClrTypeInfo(null, null, new pbr::GeneratedClrTypeInfo[] {
             new pbr::GeneratedClrTypeInfo(typeof(global::WorldBridge.V1.ProtocolVersion), global::WorldBridge.V1.ProtocolVersion.Parser, new[]{ "Major", "Minor" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::WorldBridge.V1.ClientHello), global::WorldBridge.V1.ClientHello.Parser, new[]{ "Protocol", "ClientName" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::WorldBridge.V1.GeneratorInfo), global::WorldBridge.V1.GeneratorInfo.Parser, new[]{ "Name", "Description", "Available" }, null, null, null, null),
-            new pbr::GeneratedClrTypeInfo(typeof(global::WorldBridge.V1.Limits), global::WorldBridge.V1.Limits.Parser, new[]{ "MaxMessageBytes", "MaxTextureWidth", "MaxTextureHeight", "MaxReferenceViews", "MaxSessions" }, null, null, null, null),
+            new pbr::GeneratedClrTypeInfo(typeof(global::WorldBridge.V1.Limits), global::WorldBridge.V1.Limits.Parser, new[]{ "MaxMessageBytes", "MaxTextureWidth", "MaxTextureHeight", "MaxReferenceViews", "MaxSessions", "MaxRequestPixels", "MaxInflightPixels", "WorkerMemoryBudgetBytes" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::WorldBridge.V1.WorkerStatus), global::WorldBridge.V1.WorkerStatus.Parser, new[]{ "WorkerId", "Serving", "Sessions", "Device" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::WorldBridge.V1.GetServerInfoRequest), global::WorldBridge.V1.GetServerInfoRequest.Parser, new[]{ "Hello" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::WorldBridge.V1.ServerInfo), global::WorldBridge.V1.ServerInfo.Parser, new[]{ "Protocol", "ServerVersion", "Capabilities", "Generators", "Limits", "Workers", "Warnings" }, null, null, null, null)
@@ -837,6 +839,9 @@ namespace WorldBridge.V1 {
       maxTextureHeight_ = other.maxTextureHeight_;
       maxReferenceViews_ = other.maxReferenceViews_;
       maxSessions_ = other.maxSessions_;
+      maxRequestPixels_ = other.maxRequestPixels_;
+      maxInflightPixels_ = other.maxInflightPixels_;
+      workerMemoryBudgetBytes_ = other.workerMemoryBudgetBytes_;
       _unknownFields = pb::UnknownFieldSet.Clone(other._unknownFields);
     }
 
@@ -906,6 +911,54 @@ namespace WorldBridge.V1 {
       }
     }
 
+    /// <summary>Field number for the "max_request_pixels" field.</summary>
+    public const int MaxRequestPixelsFieldNumber = 6;
+    private ulong maxRequestPixels_;
+    /// <summary>
+    /// Decoded pixels (colour and depth images together) one request may carry; image sizes
+    /// are read from headers before anything is decoded.
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public ulong MaxRequestPixels {
+      get { return maxRequestPixels_; }
+      set {
+        maxRequestPixels_ = value;
+      }
+    }
+
+    /// <summary>Field number for the "max_inflight_pixels" field.</summary>
+    public const int MaxInflightPixelsFieldNumber = 7;
+    private ulong maxInflightPixels_;
+    /// <summary>
+    /// Decoded pixels the gateway holds at once over all requests being decoded; later
+    /// requests wait their turn.
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public ulong MaxInflightPixels {
+      get { return maxInflightPixels_; }
+      set {
+        maxInflightPixels_ = value;
+      }
+    }
+
+    /// <summary>Field number for the "worker_memory_budget_bytes" field.</summary>
+    public const int WorkerMemoryBudgetBytesFieldNumber = 8;
+    private ulong workerMemoryBudgetBytes_;
+    /// <summary>
+    /// Estimated bytes of session state one render worker holds before it refuses new
+    /// sessions with RESOURCE_EXHAUSTED (0: no budget).
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public ulong WorkerMemoryBudgetBytes {
+      get { return workerMemoryBudgetBytes_; }
+      set {
+        workerMemoryBudgetBytes_ = value;
+      }
+    }
+
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
     public override bool Equals(object other) {
@@ -926,6 +979,9 @@ namespace WorldBridge.V1 {
       if (MaxTextureHeight != other.MaxTextureHeight) return false;
       if (MaxReferenceViews != other.MaxReferenceViews) return false;
       if (MaxSessions != other.MaxSessions) return false;
+      if (MaxRequestPixels != other.MaxRequestPixels) return false;
+      if (MaxInflightPixels != other.MaxInflightPixels) return false;
+      if (WorkerMemoryBudgetBytes != other.WorkerMemoryBudgetBytes) return false;
       return Equals(_unknownFields, other._unknownFields);
     }
 
@@ -938,6 +994,9 @@ namespace WorldBridge.V1 {
       if (MaxTextureHeight != 0) hash ^= MaxTextureHeight.GetHashCode();
       if (MaxReferenceViews != 0) hash ^= MaxReferenceViews.GetHashCode();
       if (MaxSessions != 0) hash ^= MaxSessions.GetHashCode();
+      if (MaxRequestPixels != 0UL) hash ^= MaxRequestPixels.GetHashCode();
+      if (MaxInflightPixels != 0UL) hash ^= MaxInflightPixels.GetHashCode();
+      if (WorkerMemoryBudgetBytes != 0UL) hash ^= WorkerMemoryBudgetBytes.GetHashCode();
       if (_unknownFields != null) {
         hash ^= _unknownFields.GetHashCode();
       }
@@ -976,6 +1035,18 @@ namespace WorldBridge.V1 {
         output.WriteRawTag(40);
         output.WriteUInt32(MaxSessions);
       }
+      if (MaxRequestPixels != 0UL) {
+        output.WriteRawTag(48);
+        output.WriteUInt64(MaxRequestPixels);
+      }
+      if (MaxInflightPixels != 0UL) {
+        output.WriteRawTag(56);
+        output.WriteUInt64(MaxInflightPixels);
+      }
+      if (WorkerMemoryBudgetBytes != 0UL) {
+        output.WriteRawTag(64);
+        output.WriteUInt64(WorkerMemoryBudgetBytes);
+      }
       if (_unknownFields != null) {
         _unknownFields.WriteTo(output);
       }
@@ -1006,6 +1077,18 @@ namespace WorldBridge.V1 {
         output.WriteRawTag(40);
         output.WriteUInt32(MaxSessions);
       }
+      if (MaxRequestPixels != 0UL) {
+        output.WriteRawTag(48);
+        output.WriteUInt64(MaxRequestPixels);
+      }
+      if (MaxInflightPixels != 0UL) {
+        output.WriteRawTag(56);
+        output.WriteUInt64(MaxInflightPixels);
+      }
+      if (WorkerMemoryBudgetBytes != 0UL) {
+        output.WriteRawTag(64);
+        output.WriteUInt64(WorkerMemoryBudgetBytes);
+      }
       if (_unknownFields != null) {
         _unknownFields.WriteTo(ref output);
       }
@@ -1030,6 +1113,15 @@ namespace WorldBridge.V1 {
       }
       if (MaxSessions != 0) {
         size += 1 + pb::CodedOutputStream.ComputeUInt32Size(MaxSessions);
+      }
+      if (MaxRequestPixels != 0UL) {
+        size += 1 + pb::CodedOutputStream.ComputeUInt64Size(MaxRequestPixels);
+      }
+      if (MaxInflightPixels != 0UL) {
+        size += 1 + pb::CodedOutputStream.ComputeUInt64Size(MaxInflightPixels);
+      }
+      if (WorkerMemoryBudgetBytes != 0UL) {
+        size += 1 + pb::CodedOutputStream.ComputeUInt64Size(WorkerMemoryBudgetBytes);
       }
       if (_unknownFields != null) {
         size += _unknownFields.CalculateSize();
@@ -1057,6 +1149,15 @@ namespace WorldBridge.V1 {
       }
       if (other.MaxSessions != 0) {
         MaxSessions = other.MaxSessions;
+      }
+      if (other.MaxRequestPixels != 0UL) {
+        MaxRequestPixels = other.MaxRequestPixels;
+      }
+      if (other.MaxInflightPixels != 0UL) {
+        MaxInflightPixels = other.MaxInflightPixels;
+      }
+      if (other.WorkerMemoryBudgetBytes != 0UL) {
+        WorkerMemoryBudgetBytes = other.WorkerMemoryBudgetBytes;
       }
       _unknownFields = pb::UnknownFieldSet.MergeFrom(_unknownFields, other._unknownFields);
     }
@@ -1093,6 +1194,18 @@ namespace WorldBridge.V1 {
             MaxSessions = input.ReadUInt32();
             break;
           }
+          case 48: {
+            MaxRequestPixels = input.ReadUInt64();
+            break;
+          }
+          case 56: {
+            MaxInflightPixels = input.ReadUInt64();
+            break;
+          }
+          case 64: {
+            WorkerMemoryBudgetBytes = input.ReadUInt64();
+            break;
+          }
         }
       }
     #endif
@@ -1126,6 +1239,18 @@ namespace WorldBridge.V1 {
           }
           case 40: {
             MaxSessions = input.ReadUInt32();
+            break;
+          }
+          case 48: {
+            MaxRequestPixels = input.ReadUInt64();
+            break;
+          }
+          case 56: {
+            MaxInflightPixels = input.ReadUInt64();
+            break;
+          }
+          case 64: {
+            WorkerMemoryBudgetBytes = input.ReadUInt64();
             break;
           }
         }
