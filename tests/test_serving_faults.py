@@ -277,3 +277,66 @@ def test_a_worker_refuses_sessions_over_its_memory_budget(make_gateway, plane):
         assert 1 <= len(opened) < 20
         opened[0].close()  # closing one makes room again
         c.open_session([plane.view()])
+
+
+_RECORDING_CLIENT = r"""
+import sys, time
+import numpy as np
+from worldbridge.client import BridgeClient, CapturedView
+from worldbridge.geometry import Convention, Intrinsics
+
+target, name, frames = sys.argv[1], sys.argv[2], int(sys.argv[3])
+k = Intrinsics.from_vertical_fov(60.0, 32, 24)
+
+def views():
+    for i in range(frames):
+        c2w = np.eye(4)
+        c2w[0, 3] = 0.1 * i
+        yield CapturedView(rgb=np.full((24, 32, 3), i, np.uint8), depth=np.full((24, 32), 2.0, np.float32),
+                           c2w=c2w, convention=Convention.OPENCV, intrinsics=k)
+    time.sleep(3600)  # keep the stream open until killed
+
+with BridgeClient(target) as c:
+    c.record(name, views())
+"""
+
+
+def test_a_killed_recording_client_leaves_a_finalised_dataset_and_nothing_behind(tmp_path):
+    import subprocess
+    import sys
+
+    from worldbridge.demo import start_server_process
+    from worldbridge.recording import load_dataset
+
+    data = tmp_path / "recordings"
+    proc, port = start_server_process(["--data-dir", str(data), "--workers", "0"])
+
+    def tasks_and_fds() -> tuple[int, int]:
+        return len(os.listdir(f"/proc/{proc.pid}/task")), len(os.listdir(f"/proc/{proc.pid}/fd"))
+
+    try:
+        # warm up with one recording that finishes normally; its threads are gone afterwards
+        warm = subprocess.run([sys.executable, "-c", _RECORDING_CLIENT.replace("time.sleep(3600)", "return"),
+                               f"127.0.0.1:{port}", "warm_up", "2"], timeout=120)
+        assert warm.returncode == 0
+        time.sleep(1.0)
+        baseline = tasks_and_fds()
+        runs = 6
+        for run in range(runs):
+            name, frames = f"killed_{run}", 3 + run
+            client = subprocess.Popen([sys.executable, "-c", _RECORDING_CLIENT, f"127.0.0.1:{port}", name, str(frames)])
+            journal = data / name / "frames.jsonl"
+            _wait(lambda: journal.is_file() and len(journal.read_text().splitlines()) >= frames, 60)
+            client.kill()
+            client.wait()
+            _wait(lambda: load_dataset(data / name).complete, 20)
+            dataset = load_dataset(data / name)
+            assert dataset.source == "transforms.json" and len(dataset) == frames
+        time.sleep(1.0)
+        # the recordings' threads and files are gone (they leaked two threads and a descriptor
+        # per cut-off recording)
+        tasks, fds = tasks_and_fds()
+        assert tasks <= baseline[0] and fds <= baseline[1], (baseline, (tasks, fds))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

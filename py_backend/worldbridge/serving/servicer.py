@@ -12,6 +12,7 @@ import errno
 import hashlib
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import AsyncIterator
 
@@ -438,14 +439,17 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
             check_hello(header.hello)
         except WireError as e:
             await context.abort(e.code, e.message)
+        sink = _WriterThread()
         try:
             meta = {"description": header.description} if header.description else None
-            writer = await asyncio.to_thread(DatasetWriter, self.data_dir, header.dataset_name,
-                                             metadata=meta)
-        except DatasetNameError as e:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(e))
-        except DatasetExistsError as e:
-            await context.abort(grpc.StatusCode.ALREADY_EXISTS, str(e))
+            writer = await sink.open(self.data_dir, header.dataset_name, metadata=meta)
+        except (DatasetNameError, DatasetExistsError) as e:
+            await sink.close()
+            code = grpc.StatusCode.INVALID_ARGUMENT if isinstance(e, DatasetNameError) else grpc.StatusCode.ALREADY_EXISTS
+            await context.abort(code, str(e))
+        except BaseException:
+            await sink.close()  # cut off while the dataset was being created: finalise it anyway
+            raise
         summary = recording_pb2.RecordingSummary(dataset_name=header.dataset_name, path=str(writer.path))
         failure: RecordingError | None = None
         undecodable: UndecodableRequest | None = None
@@ -465,16 +469,17 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
                 except WireError as e:
                     summary.rejected.add(sequence=f.sequence, code=e.code.value[0], message=e.message)
                     continue
-                await asyncio.to_thread(writer.add_frame, v.rgb, v.depth, v.intrinsics, v.c2w,
-                                        v.engine_c2w, v.convention, f.client_timestamp_us, f.sequence)
+                await sink.call(writer.add_frame, v.rgb, v.depth, v.intrinsics, v.c2w,
+                                v.engine_c2w, v.convention, f.client_timestamp_us, f.sequence)
         except RecordingError as e:
             failure = e
         except UndecodableRequest as e:
             undecodable = e
         finally:
-            # also when the client is cut off: every frame received so far is written
+            # also when the client is cut off (the handler is cancelled): every frame received
+            # so far is written and the dataset finalised, on the sink's own thread
             try:
-                await asyncio.to_thread(writer.close)
+                await sink.close()
             except RecordingError as e:
                 failure = failure or e
         if failure is not None:
@@ -489,6 +494,53 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
         summary.duration_s = time.perf_counter() - t0
         log.info("recorded %d frames into %s (%d rejected)", writer.num_committed, writer.path, len(summary.rejected))
         return summary
+
+
+class _WriterThread:
+    """Runs one recording's :class:`DatasetWriter` calls, in order, on its own thread.
+
+    Every call is shielded from the handler's cancellation: when a client is cut off, grpc.aio
+    cancels the handler, but a frame already handed over is still written and :meth:`close`
+    still finalises the dataset (with the default executor, a cancelled call that had not
+    started yet was dropped, and with it ``writer.close()``).
+    """
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recording")
+        self._writer: DatasetWriter | None = None
+        self._closed = False
+
+    def _open(self, *args, **kwargs) -> DatasetWriter:
+        self._writer = DatasetWriter(*args, **kwargs)
+        return self._writer
+
+    def _close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+
+    async def _run(self, fn, *args, **kwargs):
+        return await asyncio.shield(asyncio.wrap_future(self._pool.submit(fn, *args, **kwargs)))
+
+    async def open(self, *args, **kwargs) -> DatasetWriter:
+        """Create the writer (:class:`DatasetWriter` arguments)."""
+        return await self._run(self._open, *args, **kwargs)
+
+    async def call(self, fn, *args):
+        """Run ``fn(*args)`` after every earlier call."""
+        return await self._run(fn, *args)
+
+    async def close(self) -> None:
+        """Close the writer after every earlier call, then stop the thread (idempotent).
+
+        Raises:
+            RecordingError: from ``DatasetWriter.close``.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        done = asyncio.wrap_future(self._pool.submit(self._close))
+        self._pool.shutdown(wait=False)
+        await asyncio.shield(done)
 
 
 def _k6(k: Intrinsics) -> proto.Intrinsics6:
