@@ -333,10 +333,11 @@ def test_a_killed_recording_client_leaves_a_finalised_dataset_and_nothing_behind
             dataset = load_dataset(data / name)
             assert dataset.source == "transforms.json" and len(dataset) == frames
         time.sleep(1.0)
-        # the recordings' threads and files are gone (they leaked two threads and a descriptor
-        # per cut-off recording)
+        # the recordings' threads and files are gone: they leaked two threads and a descriptor
+        # per cut-off recording (12 and 6 here); asyncio's default executor may keep up to two
+        # more idle decode threads around
         tasks, fds = tasks_and_fds()
-        assert tasks <= baseline[0] and fds <= baseline[1], (baseline, (tasks, fds))
+        assert tasks <= baseline[0] + 2 and fds <= baseline[1], (baseline, (tasks, fds))
     finally:
         proc.terminate()
         proc.wait(timeout=20)
