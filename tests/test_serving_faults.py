@@ -341,3 +341,33 @@ def test_a_killed_recording_client_leaves_a_finalised_dataset_and_nothing_behind
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_an_idle_stream_learns_at_once_that_its_worker_died(make_gateway, plane):
+    import threading
+
+    from worldbridge.client.messages import pose_message
+    from worldbridge.v1 import frames_pb2
+
+    gw = make_gateway(workers=1, heartbeat_timeout_s=30.0)
+    worker = gw.gateway.pool.workers["worker-0"]
+    release = threading.Event()
+    with BridgeClient(gw.target) as c:
+        s = c.open_session([plane.view()])
+
+        def requests():
+            yield frames_pb2.FrameRequest(session_id=s.session_id, sequence=0,
+                                          pose=pose_message(plane.pose(), Convention.OPENCV))
+            release.wait(60)  # then stay silent: no further request would reveal the loss
+
+        responses = c.stub.StreamFrames(requests(), metadata=c.metadata, timeout=60)
+        first = next(responses)
+        assert first.sequence == 0 and not first.HasField("error")
+        os.kill(worker.process.pid, signal.SIGKILL)
+        t0 = time.monotonic()
+        with pytest.raises(grpc.RpcError) as e:
+            next(responses)
+        waited = time.monotonic() - t0
+        release.set()
+    assert e.value.code() == grpc.StatusCode.UNAVAILABLE and "worker-0" in e.value.details()
+    assert waited < 5.0, f"the stream heard of the dead worker after {waited:.1f} s"

@@ -339,6 +339,7 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
                 if rec.session_id not in attached:
                     attached.add(rec.session_id)
                     rec.open_streams += 1
+                    tasks.append(asyncio.create_task(watch(rec)))
                 if rec.lost:
                     out.put_nowait(_Abort(grpc.StatusCode.UNAVAILABLE,
                                           f"session {rec.session_id} is lost: {rec.lost_reason}"))
@@ -357,6 +358,12 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
                     state["skipped"].append(state["pending"][0].sequence)
                 state["pending"] = (req, rec, msg, t_arrival)
                 wake.set()
+
+        async def watch(rec: SessionRecord) -> None:
+            # an idle stream learns at once that its session was lost with its worker
+            await rec.lost_event.wait()
+            out.put_nowait(_Abort(grpc.StatusCode.UNAVAILABLE,
+                                  f"session {rec.session_id} is lost: {rec.lost_reason}"))
 
         async def renderer() -> None:
             while True:
@@ -404,7 +411,8 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
                 out.put_nowait(frame)
                 wake.set()  # a newer pose may have arrived while rendering
 
-        tasks = [asyncio.create_task(reader()), asyncio.create_task(renderer())]
+        tasks: list[asyncio.Task] = []
+        tasks += [asyncio.create_task(reader()), asyncio.create_task(renderer())]
         try:
             while True:
                 item = await out.get()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from collections import OrderedDict
@@ -27,6 +28,7 @@ class SessionRecord:
         last_used: ``time.monotonic()`` of the last frame or open.
         open_streams: frame streams currently attached (an idle session with one is kept).
         lost: set when its worker died; every later request gets UNAVAILABLE.
+        lost_event: set at the same moment, so that idle streams learn it at once.
     """
 
     session_id: str
@@ -39,6 +41,7 @@ class SessionRecord:
     frames_served: int = 0
     lost: bool = False
     lost_reason: str = ""
+    lost_event: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
 
 class SessionRegistry:
@@ -112,6 +115,7 @@ class SessionRegistry:
             return False
         rec.lost = True
         rec.lost_reason = reason
+        rec.lost_event.set()
         self._lost[session_id] = rec
         while len(self._lost) > MAX_LOST_KEPT:
             self._lost.popitem(last=False)
