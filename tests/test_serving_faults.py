@@ -6,6 +6,7 @@ import os
 import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import grpc
 import numpy as np
@@ -371,3 +372,46 @@ def test_an_idle_stream_learns_at_once_that_its_worker_died(make_gateway, plane)
         release.set()
     assert e.value.code() == grpc.StatusCode.UNAVAILABLE and "worker-0" in e.value.details()
     assert waited < 5.0, f"the stream heard of the dead worker after {waited:.1f} s"
+
+
+def _children(pid: int) -> list[int]:
+    kids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open(f"/proc/{entry}/stat").read()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                kids.append(int(entry))
+    return kids
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = [line for line in open(f"/proc/{pid}/status") if line.startswith("State:")][0]
+    except (OSError, IndexError):
+        return True
+    return "Z" in state.split()[1]  # a zombie has exited; its new parent reaps it
+
+
+def test_workers_and_the_socket_folder_go_with_a_killed_gateway(tmp_path):
+    import tempfile
+
+    from worldbridge.demo import start_server_process
+    from worldbridge.serving.channel import IPC_DIR_PREFIX, OWNER_FILE
+
+    proc, port = start_server_process(["--data-dir", str(tmp_path), "--workers", "2"])
+    with BridgeClient(f"127.0.0.1:{port}") as c:
+        assert all(w.serving for w in c.info.workers) and len(c.info.workers) == 2
+    workers = _children(proc.pid)
+    assert len(workers) == 2, workers
+    folders = [p for p in Path(tempfile.gettempdir()).glob(IPC_DIR_PREFIX + "*")
+               if (p / OWNER_FILE).is_file() and (p / OWNER_FILE).read_text() == str(proc.pid)]
+    assert len(folders) == 1
+    proc.kill()
+    proc.wait()
+    t0 = time.monotonic()
+    _wait(lambda: all(_gone(pid) for pid in workers), 10)
+    _wait(lambda: not folders[0].exists(), 10)
+    assert time.monotonic() - t0 < 10

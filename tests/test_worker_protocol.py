@@ -166,7 +166,9 @@ def _drain(sock: zmq.Socket, seconds: float) -> list:
     deadline = time.monotonic() + seconds
     while (left := deadline - time.monotonic()) > 0:
         if sock.poll(int(left * 1e3)):
-            got.append(codec.decode(sock.recv_multipart()))
+            msg = codec.decode(sock.recv_multipart())
+            if not isinstance(msg, proto.Ping):  # the gateway's keep-alive
+                got.append(msg)
     return got
 
 
@@ -323,3 +325,42 @@ def test_the_receive_loop_survives_a_failing_handler(monkeypatch):
         await pool.close()
 
     asyncio.run(scenario())
+
+
+def test_a_worker_leaves_a_gateway_that_went_silent(monkeypatch):
+    import threading
+
+    import worldbridge.memory
+    from worldbridge.serving import worker as worker_module
+
+    monkeypatch.setattr(worldbridge.memory, "warmup", lambda: None)
+    monkeypatch.setattr(proto, "GATEWAY_SILENCE_S", 1.5)
+    from worldbridge.serving.channel import secure_server
+
+    ctx = zmq.Context.instance()
+    router = ctx.socket(zmq.ROUTER)
+    router.setsockopt(zmq.LINGER, 0)
+    secure_server(router, "tcp://127.0.0.1:0", "tok")
+    address = f"tcp://127.0.0.1:{router.bind_to_random_port('tcp://127.0.0.1')}"
+    w = worker_module.Worker(address, "lonely", token="tok")
+    outcome = []
+
+    def run():
+        try:
+            w.run()
+        except Exception as e:  # noqa: BLE001 (the outcome is checked below)
+            outcome.append(e)
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    assert router.poll(30_000)
+    identity, *frames = router.recv_multipart()
+    codec = proto.Codec(proto.GATEWAY_BOUND)
+    assert isinstance(codec.decode(frames), proto.Ready)
+    router.send_multipart([identity, *codec.encode(proto.Welcome(lease=b"l" * 16, worker_id="lonely"))])
+    t0 = time.monotonic()
+    t.join(20)  # the gateway now says nothing at all
+    assert not t.is_alive()
+    assert len(outcome) == 1 and isinstance(outcome[0], worker_module.GatewayGone)
+    assert 1.0 < time.monotonic() - t0 < 10
+    router.close()

@@ -12,10 +12,14 @@ from pathlib import Path
 
 import grpc
 
-__all__ = ["TokenInterceptor", "OPEN_METHOD_PREFIXES", "TOKEN_ENV", "SPAWN_KEY_ENV", "read_token"]
+__all__ = ["TokenInterceptor", "OPEN_METHOD_PREFIXES", "TOKEN_ENV", "SPAWN_KEY_ENV", "GATEWAY_PID_ENV",
+           "read_token"]
 
 TOKEN_ENV = "WORLDBRIDGE_TOKEN"
 """Environment variable holding the shared token (not visible in ``ps``, unlike ``--token``)."""
+
+GATEWAY_PID_ENV = "WORLDBRIDGE_GATEWAY_PID"
+"""Environment variable naming the gateway process of a local worker (the worker exits with it)."""
 
 SPAWN_KEY_ENV = "WORLDBRIDGE_SPAWN_KEY"
 """Environment variable through which a gateway hands each local worker its spawn key."""

@@ -14,14 +14,23 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import stat
+import tempfile
 from pathlib import Path
 
 import zmq
 from zmq.utils import z85
 
 __all__ = ["ChannelSecurityError", "uses_curve", "server_keys", "secure_server", "secure_client",
-           "make_ipc_private", "ipc_path"]
+           "make_ipc_private", "ipc_path", "IPC_DIR_PREFIX", "OWNER_FILE", "make_ipc_dir",
+           "remove_if_orphaned", "sweep_orphaned_ipc_dirs"]
+
+IPC_DIR_PREFIX = "worldbridge-"
+"""Prefix of the private folder (in the system temp folder) holding a gateway's ipc socket."""
+
+OWNER_FILE = "gateway.pid"
+"""File in that folder naming the gateway's process id, so orphaned folders can be found."""
 
 _KEY_LABEL = b"worldbridge worker channel CURVE v1\0"
 
@@ -100,3 +109,48 @@ def make_ipc_private(address: str) -> None:
         raise ChannelSecurityError(f"the worker socket's folder {path.parent} is writable by "
                                    "other users; choose a private folder")
     os.chmod(path, 0o600)
+
+
+def make_ipc_dir() -> Path:
+    """A new private (0700) folder for a gateway's ipc socket, with :data:`OWNER_FILE`."""
+    path = Path(tempfile.mkdtemp(prefix=IPC_DIR_PREFIX))
+    (path / OWNER_FILE).write_text(str(os.getpid()))
+    return path
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, exited but not yet reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True  # no procfs (macOS): trust kill(0)
+
+
+def remove_if_orphaned(path: Path) -> bool:
+    """Remove a gateway's ipc folder whose gateway process no longer exists (one killed with
+    SIGKILL never cleans up). Folders of other users, of live gateways, or without a readable
+    :data:`OWNER_FILE` are left alone. Returns whether it was removed."""
+    try:
+        if path.stat().st_uid != os.getuid() or not path.name.startswith(IPC_DIR_PREFIX):
+            return False
+        pid = int((path / OWNER_FILE).read_text().strip())
+    except (OSError, ValueError):
+        return False
+    if _alive(pid):
+        return False
+    shutil.rmtree(path, ignore_errors=True)
+    return not path.exists()
+
+
+def sweep_orphaned_ipc_dirs(root: Path | None = None) -> int:
+    """Remove every orphaned gateway ipc folder of this user under ``root`` (default: the
+    system temp folder); returns how many."""
+    root = Path(root or tempfile.gettempdir())
+    return sum(remove_if_orphaned(p) for p in root.glob(IPC_DIR_PREFIX + "*") if p.is_dir())

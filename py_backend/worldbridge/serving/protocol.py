@@ -36,7 +36,7 @@ __all__ = [
     "ARRAY_DTYPES", "ARRAY_EXT", "MAX_ARRAY_DIMS", "MAX_TEXT", "Codec", "ProtocolError", "Status",
     "Intrinsics6", "View", "Output", "Ready", "Welcome", "Refused", "Heartbeat", "OpenSession",
     "Render", "CloseSession", "Shutdown", "Reply", "OpenResult", "FrameResult", "CloseResult",
-    "GATEWAY_BOUND", "WORKER_BOUND", "clip",
+    "GATEWAY_BOUND", "WORKER_BOUND", "clip", "Ping", "PING_INTERVAL_S", "GATEWAY_SILENCE_S",
 ]
 
 ARRAY_EXT = 1
@@ -48,6 +48,12 @@ ARRAY_DTYPES = frozenset({"|u1", "|b1", "<u2", "<f2", "<f4", "<f8"})
 MAX_ARRAY_DIMS = 4
 MAX_TEXT = 2000
 """Longest text field (names, messages) accepted on the channel, characters."""
+
+PING_INTERVAL_S = 1.0
+"""How often the gateway pings each serving worker."""
+
+GATEWAY_SILENCE_S = 10.0
+"""Silence from the gateway after which an idle worker concludes it is gone and exits."""
 
 
 class ProtocolError(ValueError):
@@ -247,10 +253,15 @@ class Shutdown(msgspec.Struct, tag_field="op", tag="shutdown", frozen=True):
     pass
 
 
+class Ping(msgspec.Struct, tag_field="op", tag="ping", frozen=True):
+    """The gateway is alive (sent every :data:`PING_INTERVAL_S`); a worker that hears nothing
+    from its gateway for :data:`GATEWAY_SILENCE_S` while idle exits."""
+
+
 GATEWAY_BOUND = Union[Ready, Heartbeat, Reply]
 """What the gateway accepts from a worker connection."""
 
-WORKER_BOUND = Union[Welcome, Refused, OpenSession, Render, CloseSession, Shutdown]
+WORKER_BOUND = Union[Welcome, Refused, OpenSession, Render, CloseSession, Shutdown, Ping]
 """What a worker accepts from the gateway."""
 
 

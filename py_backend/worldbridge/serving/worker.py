@@ -20,8 +20,10 @@ Run: ``python -m worldbridge.serving.worker --connect ipc:///tmp/wb.sock --name 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import logging
 import os
+import signal
 import sys
 import threading
 import time
@@ -41,14 +43,15 @@ from worldbridge.generators import (
 )
 from worldbridge.geometry import Intrinsics
 from worldbridge.serving import protocol as proto
-from worldbridge.serving.auth import SPAWN_KEY_ENV, read_token
-from worldbridge.serving.channel import secure_client
+from worldbridge.serving.auth import GATEWAY_PID_ENV, SPAWN_KEY_ENV, read_token
+from worldbridge.serving.channel import ipc_path, remove_if_orphaned, secure_client
 from worldbridge.serving.limits import default_memory_budget
 from worldbridge.serving.session_state import OutputSpec, WorkerSession
 
 __all__ = ["Worker", "WorkerRefused", "main", "HEARTBEAT_INTERVAL_S", "WELCOME_TIMEOUT_S"]
 
 HEARTBEAT_INTERVAL_S = 0.5
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 WELCOME_TIMEOUT_S = 30.0
 log = logging.getLogger("worldbridge.worker")
 
@@ -59,6 +62,10 @@ class SessionNotFound(LookupError):
 
 class MemoryBudgetExceeded(RuntimeError):
     """A new session would take the worker over its memory budget."""
+
+
+class GatewayGone(RuntimeError):
+    """The gateway went silent (or, for a local worker, its process died)."""
 
 
 class WorkerRefused(RuntimeError):
@@ -80,22 +87,29 @@ class Worker:
         options: generator options.
         memory_budget_bytes: estimated session state this worker holds before it refuses new
             sessions with RESOURCE_EXHAUSTED (0: no budget).
+        gateway_pid: for a local worker, the gateway process that spawned it: the worker exits
+            when that process is no longer its parent.
     """
 
     def __init__(self, connect: str, name: str, token: str | None = None,
                  options: GeneratorOptions | None = None, spawn_key: str | None = None,
-                 memory_budget_bytes: int = 0):
+                 memory_budget_bytes: int = 0, gateway_pid: int | None = None):
         self.connect = connect
         self.name = name
         self.token = token or ""
         self.spawn_key = spawn_key or ""
         self.options = options or GeneratorOptions()
         self.memory_budget_bytes = int(memory_budget_bytes)
+        self.gateway_pid = gateway_pid
         self.sessions: dict[str, WorkerSession] = {}
         self.worker_id = ""
         self._ctx = zmq.Context.instance()
         self._stop = threading.Event()
         self._codec = proto.Codec(proto.WORKER_BOUND)
+
+    def _gateway_alive(self) -> bool:
+        """For a local worker: whether the gateway that spawned it is still its parent."""
+        return self.gateway_pid is None or os.getppid() == self.gateway_pid
 
     def _device(self) -> str:
         try:
@@ -165,8 +179,16 @@ class Worker:
             log.info("serving as %s", self.worker_id)
             hb = threading.Thread(target=self._heartbeat, args=(lease,), daemon=True, name="heartbeat")
             hb.start()
+            last_heard = time.monotonic()
             while True:
+                if not sock.poll(1000):
+                    silence = time.monotonic() - last_heard
+                    if silence > proto.GATEWAY_SILENCE_S or not self._gateway_alive():
+                        raise GatewayGone(f"no word from the gateway at {self.connect} for "
+                                          f"{silence:.0f} s")
+                    continue
                 frames = sock.recv_multipart(copy=False)
+                last_heard = time.monotonic()
                 try:
                     msg = self._codec.decode(frames)
                 except proto.ProtocolError as e:
@@ -174,6 +196,8 @@ class Worker:
                     continue
                 if isinstance(msg, proto.Shutdown):
                     break
+                if isinstance(msg, proto.Ping):
+                    continue
                 if not isinstance(msg, (proto.OpenSession, proto.Render, proto.CloseSession)):
                     log.warning("ignoring an unexpected %s", type(msg).__name__)
                     continue
@@ -266,14 +290,42 @@ def main(argv: list[str] | None = None) -> int:
         p.error(str(e))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
     spawn_key = os.environ.pop(SPAWN_KEY_ENV, None)
+    gateway_pid = os.environ.pop(GATEWAY_PID_ENV, None)
+    gateway_pid = int(gateway_pid) if gateway_pid and gateway_pid.isdigit() else None
+    if gateway_pid is not None:
+        _exit_with_parent(gateway_pid)
     try:
         budget = default_memory_budget() if args.memory_budget_mb is None else args.memory_budget_mb * 2**20
         Worker(args.connect, args.name, token, options, spawn_key=spawn_key,
-               memory_budget_bytes=budget).run()
+               memory_budget_bytes=budget, gateway_pid=gateway_pid).run()
     except WorkerRefused as e:
         log.error("%s", e)
         return 3
+    except GatewayGone as e:
+        log.error("%s; exiting", e)
+        return 4
+    finally:
+        if gateway_pid is not None and (path := ipc_path(args.connect)) is not None:
+            remove_if_orphaned(path.parent)  # the gateway was killed: its socket folder too
     return 0
+
+
+def _exit_with_parent(gateway_pid: int) -> None:
+    """A local worker ends with its gateway: SIGTERM when the parent dies (Linux
+    ``PR_SET_PDEATHSIG``), turned into a normal exit so cleanup runs; elsewhere the main loop
+    notices the new parent within a second."""
+    signal.signal(signal.SIGTERM, _terminate)
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+            log.warning("prctl(PR_SET_PDEATHSIG) failed: errno %d", ctypes.get_errno())
+    if os.getppid() != gateway_pid:  # the gateway died before the signal was armed
+        raise SystemExit(4)
+
+
+def _terminate(signum, frame) -> None:
+    signal.signal(signum, signal.SIG_IGN)  # once: cleanup and interpreter exit run undisturbed
+    raise SystemExit(128 + signum)
 
 
 if __name__ == "__main__":

@@ -26,11 +26,12 @@ import logging
 import os
 import re
 import secrets
+import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Awaitable, Callable
 
 import msgspec
@@ -38,8 +39,8 @@ import zmq
 import zmq.asyncio
 
 from worldbridge.serving import protocol as proto
-from worldbridge.serving.auth import SPAWN_KEY_ENV, TOKEN_ENV
-from worldbridge.serving.channel import make_ipc_private, secure_server
+from worldbridge.serving.auth import GATEWAY_PID_ENV, SPAWN_KEY_ENV, TOKEN_ENV
+from worldbridge.serving.channel import make_ipc_dir, make_ipc_private, secure_server, sweep_orphaned_ipc_dirs
 
 __all__ = ["WorkerPool", "WorkerHandle", "WorkerUnavailable", "WorkerError"]
 
@@ -106,10 +107,11 @@ class WorkerPool:
                  on_worker_up: Callable[[str], Awaitable[None]] | None = None,
                  heartbeat_timeout_s: float = 5.0, worker_env: dict[str, str] | None = None,
                  worker_args: list[str] | tuple[str, ...] = ()):
-        self._tmp = None
+        self._ipc_dir: Path | None = None
         if bind is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="worldbridge-")
-            bind = f"ipc://{self._tmp.name}/workers.sock"
+            sweep_orphaned_ipc_dirs()  # folders left by gateways that were killed
+            self._ipc_dir = make_ipc_dir()
+            bind = f"ipc://{self._ipc_dir}/workers.sock"
         self.bind_address = bind
         self.num_local = num_local
         self.token = token
@@ -181,7 +183,7 @@ class WorkerPool:
         cmd = [sys.executable, "-m", "worldbridge.serving.worker", "--connect",
                self.connect_address, "--name", w.worker_id, *self.worker_args]
         w.spawn_key = secrets.token_urlsafe(24)
-        env = {**os.environ, **self.worker_env, SPAWN_KEY_ENV: w.spawn_key}
+        env = {**os.environ, **self.worker_env, SPAWN_KEY_ENV: w.spawn_key, GATEWAY_PID_ENV: str(os.getpid())}
         if self.token:
             env[TOKEN_ENV] = self.token
         w.process = subprocess.Popen(cmd, env=env)
@@ -335,10 +337,21 @@ class WorkerPool:
         log.info("%s ready on %s (pid %d)", slot.worker_id, slot.device, msg.pid)
         if self.on_worker_up:
             await self.on_worker_up(slot.worker_id)
+
     async def _watch_loop(self) -> None:
+        next_ping = 0.0
+        ping = self._codec.encode(proto.Ping())
         while True:
             await asyncio.sleep(0.05)
             now = time.monotonic()
+            if now >= next_ping:  # workers exit after a long silence from their gateway
+                next_ping = now + proto.PING_INTERVAL_S
+                for w in list(self.workers.values()):
+                    if w.serving and w.identity is not None:
+                        try:
+                            await self._sock.send_multipart([w.identity, *ping])
+                        except zmq.ZMQError:
+                            pass
             for w in list(self.workers.values()):
                 exited = (w.serving and w.local and w.process is not None
                           and w.process.poll() is not None)
@@ -394,5 +407,5 @@ class WorkerPool:
         if self._sock is not None:
             self._sock.close(0)
         self._ctx.term()
-        if self._tmp is not None:
-            self._tmp.cleanup()
+        if self._ipc_dir is not None:
+            shutil.rmtree(self._ipc_dir, ignore_errors=True)
