@@ -164,6 +164,10 @@ void LiveBridge::Impl::Run() {
                                 Status{kCancelledCode, "LiveBridge stopped"}));
       break;
     }
+    // The next attempt opens a new session: close this one so that it does not hold one of
+    // the server's session slots until its idle timeout (best effort; a server that went away
+    // answers at once, and Stop() cancels the call).
+    attempt_client->CloseSession(session.session_id);
     {
       std::lock_guard<std::mutex> lock(mu);
       client.reset();
