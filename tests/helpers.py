@@ -67,3 +67,18 @@ def save_tiny_teacher(path, seed: int = 0):
     with torch.no_grad():
         model.final_layer.linear.weight.normal_(std=0.05)
     return save_checkpoint(model, path, extra={"stage": "II", "step": 0})
+
+
+def wait_until(predicate, timeout_s: float = 30.0, poll_s: float = 0.05) -> None:
+    """Poll ``predicate`` until it is true.
+
+    Raises:
+        TimeoutError: still false after ``timeout_s`` seconds.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"condition not reached in {timeout_s} s")
+        time.sleep(poll_s)

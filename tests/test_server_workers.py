@@ -12,7 +12,7 @@ import time
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-
+from helpers import wait_until
 from worldbridge.client import BridgeClient, PoseRequest
 from worldbridge.geometry import Convention
 
@@ -22,13 +22,6 @@ def _health(target: str, service: str) -> int:
         return health_pb2_grpc.HealthStub(ch).Check(
             health_pb2.HealthCheckRequest(service=service), timeout=5).status
 
-
-def _wait(predicate, timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not reached")
-        time.sleep(0.05)
 
 
 def test_killed_worker_fails_its_sessions_and_is_restarted(make_gateway, plane):
@@ -55,7 +48,7 @@ def test_killed_worker_fails_its_sessions_and_is_restarted(make_gateway, plane):
         assert len(got) >= 4 and got == list(range(len(got)))  # frames before the kill arrived in order
         health_name = f"worldbridge.worker.{victim_session.worker_id}"
         # the session stays failed, even after the worker is back
-        _wait(lambda: worker.serving and worker.process.pid != pid)
+        wait_until(lambda: worker.serving and worker.process.pid != pid)
         assert _health(gw.target, health_name) == health_pb2.HealthCheckResponse.SERVING
         with pytest.raises(grpc.RpcError) as e:
             victim_session.render(PoseRequest(plane.pose(), Convention.OPENCV))
@@ -76,7 +69,7 @@ def test_health_goes_not_serving_while_a_worker_is_down(make_gateway, plane):
     # hold the restart back for 2 s so the NOT_SERVING window is observable
     worker.next_spawn_at = time.monotonic() + 2.0
     os.kill(worker.process.pid, signal.SIGKILL)
-    _wait(lambda: not worker.serving)
+    wait_until(lambda: not worker.serving)
     seen.append(_health(gw.target, "worldbridge.worker.worker-0"))
     seen.append(_health(gw.target, "worldbridge.v1.WorldBridge"))
     assert seen == [health_pb2.HealthCheckResponse.NOT_SERVING] * 2
@@ -84,7 +77,7 @@ def test_health_goes_not_serving_while_a_worker_is_down(make_gateway, plane):
         with pytest.raises(grpc.RpcError) as e:
             c.open_session([plane.view()])
         assert e.value.code() == grpc.StatusCode.UNAVAILABLE
-    _wait(lambda: worker.serving, 60)
+    wait_until(lambda: worker.serving, 60)
     assert _health(gw.target, "worldbridge.v1.WorldBridge") == health_pb2.HealthCheckResponse.SERVING
 
 
@@ -97,14 +90,14 @@ def test_remote_worker_over_tcp(make_gateway, plane):
     good = subprocess.Popen([sys.executable, "-m", "worldbridge.cli", "worker", "--connect", address,
                              "--worker-id", "gpu-box-1", "--token", "s3cret"])
     try:
-        _wait(lambda: "gpu-box-1" in gw.gateway.pool.workers and gw.gateway.pool.workers["gpu-box-1"].serving, 60)
+        wait_until(lambda: "gpu-box-1" in gw.gateway.pool.workers and gw.gateway.pool.workers["gpu-box-1"].serving, 60)
         assert "intruder" not in gw.gateway.pool.workers
         with BridgeClient(gw.target, token="s3cret") as c:
             s = c.open_session([plane.view()])
             assert s.worker_id == "gpu-box-1"
             assert s.render(PoseRequest(plane.pose(), Convention.OPENCV)).error is None
         good.kill()
-        _wait(lambda: not gw.gateway.pool.workers["gpu-box-1"].serving, 20)
+        wait_until(lambda: not gw.gateway.pool.workers["gpu-box-1"].serving, 20)
     finally:
         for p in (bad, good):
             p.kill()

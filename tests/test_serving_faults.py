@@ -1,4 +1,5 @@
-"""Serving under faults and load: exact session accounting, lost sessions freeing their slots."""
+"""Serving under attack and faults (docs/security.md): exact session accounting, bounded memory,
+undecodable input, recordings finalised, nothing left behind by a killed client, worker or gateway."""
 
 from __future__ import annotations
 
@@ -11,18 +12,10 @@ from pathlib import Path
 import grpc
 import numpy as np
 import pytest
-
+from helpers import wait_until
 from worldbridge.client import BridgeClient, PoseRequest
 from worldbridge.geometry import Convention
 from worldbridge.serving import ServerLimits
-
-
-def _wait(predicate, timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not reached")
-        time.sleep(0.05)
 
 
 def test_session_limit_holds_under_150_concurrent_opens(make_gateway, plane):
@@ -56,7 +49,7 @@ def test_sessions_lost_with_a_worker_free_their_slots_at_once(make_gateway, plan
         assert e.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
         pid = worker.process.pid
         os.kill(pid, signal.SIGKILL)
-        _wait(lambda: worker.serving and worker.process.pid != pid)
+        wait_until(lambda: worker.serving and worker.process.pid != pid)
         assert len(gw.gateway.servicer.sessions) == 0
         new = [c.open_session([plane.view()]) for _ in range(2)]  # both slots are free again
         assert all(s.render(PoseRequest(plane.pose(), Convention.OPENCV)).error is None for s in new)
@@ -105,7 +98,13 @@ def test_an_undecodable_stream_message_is_invalid_argument_not_ok(make_gateway, 
 
 
 def test_a_recording_cut_by_an_undecodable_message_keeps_its_frames(make_gateway, plane, tmp_path):
-    from worldbridge.client.messages import hello, intrinsics_message, pose_message, rgb_message, depth_message
+    from worldbridge.client.messages import (
+        depth_message,
+        hello,
+        intrinsics_message,
+        pose_message,
+        rgb_message,
+    )
     from worldbridge.recording import load_dataset
     from worldbridge.v1 import recording_pb2
 
@@ -213,7 +212,6 @@ def test_decode_bombs_and_oversized_requests_keep_the_gateway_small(tmp_path):
     OpenSession with 16 views of 4096x4096 are refused before anything is decoded; the gateway's
     peak memory stays under 400 MB (it took 805 MB per bomb when images were decoded first)."""
     import cv2
-
     from worldbridge.demo import start_server_process
     from worldbridge.geometry import Intrinsics
     from worldbridge.v1 import image_pb2
@@ -327,10 +325,10 @@ def test_a_killed_recording_client_leaves_a_finalised_dataset_and_nothing_behind
             name, frames = f"killed_{run}", 3 + run
             client = subprocess.Popen([sys.executable, "-c", _RECORDING_CLIENT, f"127.0.0.1:{port}", name, str(frames)])
             journal = data / name / "frames.jsonl"
-            _wait(lambda: journal.is_file() and len(journal.read_text().splitlines()) >= frames, 60)
+            wait_until(lambda: journal.is_file() and len(journal.read_text().splitlines()) >= frames, 60)
             client.kill()
             client.wait()
-            _wait(lambda: load_dataset(data / name).complete, 20)
+            wait_until(lambda: load_dataset(data / name).complete, 20)
             dataset = load_dataset(data / name)
             assert dataset.source == "transforms.json" and len(dataset) == frames
         time.sleep(1.0)
@@ -412,6 +410,26 @@ def test_workers_and_the_socket_folder_go_with_a_killed_gateway(tmp_path):
     proc.kill()
     proc.wait()
     t0 = time.monotonic()
-    _wait(lambda: all(_gone(pid) for pid in workers), 10)
-    _wait(lambda: not folders[0].exists(), 10)
+    wait_until(lambda: all(_gone(pid) for pid in workers), 10)
+    wait_until(lambda: not folders[0].exists(), 10)
     assert time.monotonic() - t0 < 10
+
+
+def test_the_token_comes_from_a_file_not_the_command_line(tmp_path, plane):
+    from worldbridge.demo import start_server_process
+
+    token_file = tmp_path / "token.txt"
+    token_file.write_text("file-s3cret\n")
+    proc, port = start_server_process(["--data-dir", str(tmp_path), "--workers", "1",
+                                       "--token-file", str(token_file)])
+    try:
+        assert "file-s3cret" not in open(f"/proc/{proc.pid}/cmdline").read()
+        with BridgeClient(f"127.0.0.1:{port}", token="file-s3cret") as c:
+            assert c.open_session([plane.view()]).render(PoseRequest(plane.pose(), Convention.OPENCV)).error is None
+        with pytest.raises(grpc.RpcError) as e:
+            with BridgeClient(f"127.0.0.1:{port}", token="wrong") as c:
+                c.open_session([plane.view()])
+        assert e.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

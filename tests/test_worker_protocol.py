@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 import zmq
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-
 from worldbridge.client import BridgeClient, PoseRequest
 from worldbridge.geometry import Convention
 from worldbridge.serving import protocol as proto

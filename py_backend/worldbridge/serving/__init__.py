@@ -5,7 +5,13 @@ and its session state, does not load the gRPC server stack.
 """
 
 from worldbridge.serving.limits import ServerLimits
-from worldbridge.serving.texture import RowOrder, TextureError, TextureFormat, decode_texture, encode_texture
+from worldbridge.serving.texture import (
+    RowOrder,
+    TextureError,
+    TextureFormat,
+    decode_texture,
+    encode_texture,
+)
 
 __all__ = ["ServerLimits", "Gateway", "InsecureBindError", "ServerConfig", "serve", "RowOrder",
            "TextureError", "TextureFormat", "decode_texture", "encode_texture"]

@@ -19,8 +19,8 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
 from worldbridge.generators.options import GeneratorOptions
-from worldbridge.serving.handlers import add_servicer
 from worldbridge.serving.auth import TokenInterceptor
+from worldbridge.serving.handlers import add_servicer
 from worldbridge.serving.limits import ServerLimits, default_memory_budget
 from worldbridge.serving.servicer import WorldBridgeServicer
 from worldbridge.serving.worker_pool import WorkerPool

@@ -22,7 +22,12 @@ import msgspec
 from worldbridge import PROTOCOL_VERSION, __version__
 from worldbridge.generators import DEFAULT_GENERATOR, GENERATORS
 from worldbridge.geometry import Intrinsics, IntrinsicsError
-from worldbridge.recording import DatasetExistsError, DatasetNameError, DatasetWriter, RecordingError
+from worldbridge.recording import (
+    DatasetExistsError,
+    DatasetNameError,
+    DatasetWriter,
+    RecordingError,
+)
 from worldbridge.serving import protocol as proto
 from worldbridge.serving.handlers import UndecodableRequest
 from worldbridge.serving.limits import PixelBudget, ServerLimits, frame_bytes_bound

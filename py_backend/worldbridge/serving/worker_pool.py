@@ -40,7 +40,12 @@ import zmq.asyncio
 
 from worldbridge.serving import protocol as proto
 from worldbridge.serving.auth import GATEWAY_PID_ENV, SPAWN_KEY_ENV, TOKEN_ENV
-from worldbridge.serving.channel import make_ipc_dir, make_ipc_private, secure_server, sweep_orphaned_ipc_dirs
+from worldbridge.serving.channel import (
+    make_ipc_dir,
+    make_ipc_private,
+    secure_server,
+    sweep_orphaned_ipc_dirs,
+)
 
 __all__ = ["WorkerPool", "WorkerHandle", "WorkerUnavailable", "WorkerError"]
 
