@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -38,7 +39,7 @@ TOKEN = "cpp-core-test-token"
 # Environment the test binary reads; cleared so that a developer's shell cannot leak in.
 CPP_ENV_KEYS = ("WORLDBRIDGE_TARGET", "WORLDBRIDGE_TOKEN", "WORLDBRIDGE_DATA_DIR",
                 "WORLDBRIDGE_RESULTS_DIR", "WORLDBRIDGE_RECONNECT_TARGET",
-                "WORLDBRIDGE_RECONNECT_DIR")
+                "WORLDBRIDGE_RECONNECT_DIR", "WORLDBRIDGE_ABANDON_TARGET", "WORLDBRIDGE_ABANDON_DIR")
 
 
 def _unavailable(reason: str):
@@ -238,7 +239,8 @@ def test_live_bridge_reconnects_when_the_server_comes_up_and_restarts(cpp_tests,
     server = None
     returncode = None
     with open(log_path, "w") as log:
-        client = subprocess.Popen([str(cpp_tests), "--gtest_filter=Reconnect.*", f"--gtest_output=xml:{xml}"],
+        client = subprocess.Popen([str(cpp_tests), "--gtest_filter=Reconnect.ConnectsWhenTheServerAppearsAndAfterItRestarts",
+                                   f"--gtest_output=xml:{xml}"],
                                   env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             # The C++ test says when it has seen attempts fail, then when frames flow.
@@ -257,6 +259,35 @@ def test_live_bridge_reconnects_when_the_server_comes_up_and_restarts(cpp_tests,
     output = log_path.read_text()
     assert returncode == 0, f"exit {returncode}\n{_tail(output, 200)}"
     GTestRun(returncode, output, *_parse_gtest_xml(xml)).check(expect_ran=1)
+
+
+def test_live_bridge_closes_the_session_it_abandons(cpp_tests, tmp_path, make_gateway):
+    """When a stream dies (here: the server's render worker is killed, losing the session),
+    the LiveBridge closes that session before it opens a new one, so it never holds a
+    server slot it no longer uses."""
+    gw = make_gateway(workers=1, heartbeat_timeout_s=3.0)
+    handshake = tmp_path / "handshake"
+    handshake.mkdir()
+    log_path = tmp_path / "abandon.log"
+    xml = tmp_path / "abandon.xml"
+    env = _gtest_env(WORLDBRIDGE_ABANDON_TARGET=gw.target, WORLDBRIDGE_ABANDON_DIR=str(handshake))
+    with open(log_path, "w") as log:
+        client = subprocess.Popen([str(cpp_tests), "--gtest_filter=Reconnect.ClosesTheSessionItAbandons",
+                                   f"--gtest_output=xml:{xml}"], env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _wait_for_file(handshake / "first_session", client, log_path, timeout=120)
+            first = (handshake / "first_session").read_text()
+            assert gw.gateway.servicer.sessions.get(first) is not None
+            os.kill(gw.gateway.pool.workers["worker-0"].process.pid, signal.SIGKILL)
+            _wait_for_file(handshake / "second_session", client, log_path, timeout=240)
+            returncode = client.wait(timeout=60)
+        finally:
+            _stop(client)
+    output = log_path.read_text()
+    assert returncode == 0, f"exit {returncode}\n{_tail(output, 200)}"
+    GTestRun(returncode, output, *_parse_gtest_xml(xml)).check(expect_ran=1)
+    # the lost session was closed by the bridge, not left for the idle timeout
+    assert gw.gateway.servicer.sessions.get(first) is None
 
 
 def test_core_passes_clang_with_engine_flags(cpp_tests):

@@ -184,5 +184,47 @@ TEST(Reconnect, ConnectsWhenTheServerAppearsAndAfterItRestarts) {
   }
 }
 
+// Driven by tests/test_cpp_core.py, which owns the server on WORLDBRIDGE_ABANDON_TARGET: the
+// test writes <WORLDBRIDGE_ABANDON_DIR>/first_session (the session id) once frames flow; the
+// driver kills the server's render worker, which loses the session; the bridge reconnects
+// with a new session and must close the one it abandoned (the driver checks the server no
+// longer knows it), then writes .../second_session.
+TEST(Reconnect, ClosesTheSessionItAbandons) {
+  const std::string target = Env("WORLDBRIDGE_ABANDON_TARGET");
+  const std::string dir = Env("WORLDBRIDGE_ABANDON_DIR");
+  if (target.empty() || dir.empty()) {
+    GTEST_SKIP() << "run by tests/test_cpp_core.py, which kills the server's worker";
+  }
+  LiveBridgeOptions options = PlaneBridgeOptions(target);
+  options.backoff.initial = std::chrono::milliseconds(200);
+  options.backoff.max = std::chrono::milliseconds(1000);
+  LiveBridge bridge(options);
+  bridge.Start();
+  std::vector<BridgeEvent> events;
+  int pose_index = 0;
+  Tick(&bridge, &events, &pose_index, std::chrono::seconds(120),
+       [&] { return bridge.frames_received() >= 5; });
+  ASSERT_GE(bridge.frames_received(), 5u);
+  auto session_of = [&](size_t n) {
+    size_t connected = 0;
+    for (const BridgeEvent& e : events) {
+      if (e.type == BridgeEventType::Connected && ++connected == n) return e.session.session_id;
+    }
+    return std::string();
+  };
+  const std::string first = session_of(1);
+  ASSERT_FALSE(first.empty());
+  std::ofstream(dir + "/first_session") << first;
+
+  Tick(&bridge, &events, &pose_index, std::chrono::seconds(240),
+       [&] { return FramesAfterConnected(events, 2) >= 5; });
+  ASSERT_GE(Count(events, BridgeEventType::Disconnected), 1u);
+  ASSERT_GE(FramesAfterConnected(events, 2), 5u);
+  const std::string second = session_of(2);
+  EXPECT_NE(second, first);
+  std::ofstream(dir + "/second_session") << second;
+  bridge.Stop();
+}
+
 }  // namespace
 }  // namespace worldbridge
