@@ -3,9 +3,10 @@
 A sampler takes a ``denoise(x_t, t) -> eps`` callable and never imports a model
 (diffusers' separation of models, schedules and samplers).
 
-* :class:`DDIMSampler`: deterministic DDIM (Song et al. 2021, eta = 0), for the Stage II
+* :class:`DDIMSampler`: deterministic DDIM ("Denoising Diffusion Implicit Models", Song et
+  al. 2021, arXiv 2010.02502, section 4, eta = 0), for the Stage II
   teacher and for the regression pairs of DMD.
-* :class:`DistilledSampler`: InSpatio-WorldFM section 2.5: predict ``x0`` at ``t = 999``,
+* :class:`DistilledSampler`: InSpatio-WorldFM (arXiv 2603.11911) section 2.5: predict ``x0`` at ``t = 999``,
   re-noise it to ``t_mid = 200`` with fresh noise, predict ``x0`` again; ``(999,)`` is the
   1-step sampler.
 

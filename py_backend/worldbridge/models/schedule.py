@@ -1,4 +1,6 @@
-"""The 1000-step diffusion noise schedule and its conversions (DDPM, Ho et al. 2020).
+"""The 1000-step diffusion noise schedule and its conversions ("Denoising Diffusion Probabilistic
+Models", Ho et al. 2020, arXiv 2006.11239, section 2; the schedule of InSpatio-WorldFM,
+arXiv 2603.11911, section 2.4).
 
 ``x_t = sqrt(abar_t) * x0 + sqrt(1 - abar_t) * eps`` with ``abar_t = prod_{s<=t} (1 - beta_s)``
 for integer timesteps ``t`` in ``[0, num_train_timesteps)``. Models predict ``eps``; the

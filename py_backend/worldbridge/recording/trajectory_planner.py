@@ -1,6 +1,7 @@
 """Camera path templates for capturing synthetic training trajectories in any engine.
 
-InSpatio-WorldFM section 2.4.2 builds its synthetic fine-tuning set in Unreal Engine from
+InSpatio-WorldFM ("InSpatio-WorldFM: An Open-Source Real-Time Generative Frame Model", arXiv 2603.11911),
+section 2.4.2, builds its synthetic fine-tuning set in Unreal Engine from
 "stochastic motion sampling or pre-defined motion templates", with "collision avoidance to
 guarantee viewpoint validity". This module supplies both: templates (:func:`orbit`,
 :func:`dolly`, :func:`walk`) and random smooth paths (:func:`random_trajectories`) that

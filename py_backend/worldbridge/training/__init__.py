@@ -1,6 +1,7 @@
 """Training: recorded trajectories -> 16-frame clips -> (target, anchor, reference) triples.
 
-Clips (:mod:`worldbridge.training.clips`) follow InSpatio-WorldFM section 2.4.1; loaders
+Clips (:mod:`worldbridge.training.clips`) follow InSpatio-WorldFM ("InSpatio-WorldFM: An
+Open-Source Real-Time Generative Frame Model", arXiv 2603.11911) section 2.4.1; loaders
 (:mod:`worldbridge.training.data`) shard them over DDP ranks and flatten them into triples.
 
 The names below load on first use, so that importing :mod:`worldbridge.training.commands`

@@ -1,7 +1,7 @@
 """DataLoaders of training clips: DDP sharding, worker set-up, flattening clips into triples.
 
-The frame model trains on (target, anchor, reference) triples (InSpatio-WorldFM section
-2.2: the noisy target, the anchor render and the reference image side by side). A
+The frame model trains on (target, anchor, reference) triples (InSpatio-WorldFM ("InSpatio-WorldFM: An Open-Source Real-Time Generative Frame Model", arXiv 2603.11911),
+section 2.2: the noisy target, the anchor render and the reference image side by side). A
 :class:`~worldbridge.training.clips.ClipDataset` item holds the T triples of one clip;
 :func:`collate_clips` merges a batch of B clips into ``B * T`` triples (optionally only
 ``targets_per_clip`` per clip, to bound the batch).

@@ -1,6 +1,7 @@
 """Stage II: train (or fine-tune) the frame model on recorded engine trajectories.
 
-InSpatio-WorldFM section 2.4. Noise-prediction loss on the 1000-step schedule, with
+InSpatio-WorldFM ("InSpatio-WorldFM: An Open-Source Real-Time Generative Frame Model", arXiv 2603.11911),
+section 2.4. Noise-prediction loss on the 1000-step schedule, with
 
 * timestep sampling biased towards high noise (``high_noise_bias``),
 * progressive condition injection: for ``anchor_start_step`` steps only the reference view

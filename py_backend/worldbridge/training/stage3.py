@@ -1,6 +1,9 @@
 """Stage III: distil the Stage II frame model into a 2-step generator with DMD.
 
-InSpatio-WorldFM section 2.5 and DMD (Yin et al. 2024) / DMD2 (Yin et al. 2024b):
+InSpatio-WorldFM ("InSpatio-WorldFM: An Open-Source Real-Time Generative Frame Model", arXiv 2603.11911) section 2.5, and DMD ("One-step Diffusion with
+Distribution Matching Distillation", Yin et al. 2024, arXiv 2311.18828, section 3) / DMD2
+("Improved Distribution Matching Distillation for Fast Image Synthesis", Yin et al. 2024,
+arXiv 2405.14867, sections 4.1-4.2):
 
 * the teacher (Stage II checkpoint) is frozen and gives the real score;
 * a fake-score model, initialised from the teacher, is fitted to the generator's outputs
