@@ -2,7 +2,7 @@
 
 An :class:`Autoencoder` maps images in ``[-1, 1]`` to latents ``f`` times smaller in each
 spatial dimension and back, as the KL autoencoder of latent diffusion (Rombach et al. 2022,
-"High-Resolution Image Synthesis with Latent Diffusion Models", section 3.1). Two
+"High-Resolution Image Synthesis with Latent Diffusion Models", arXiv 2112.10752, section 3.1). Two
 implementations exist:
 
 * :class:`~worldbridge.models.compact_autoencoder.CompactAutoencoder`: a small KL

@@ -1,7 +1,7 @@
 """SD / SDXL ``AutoencoderKL`` from a local diffusers directory, behind :class:`Autoencoder`.
 
 The KL autoencoder of latent diffusion (Rombach et al. 2022, "High-Resolution Image
-Synthesis with Latent Diffusion Models", section 3.1): f = 8, 4 latent channels, a
+Synthesis with Latent Diffusion Models", arXiv 2112.10752, section 3.1): f = 8, 4 latent channels, a
 ``scaling_factor`` in its config (0.18215 for SD 1.x / 2.x, 0.13025 for SDXL). The weights
 cannot be fetched here; the user downloads them and gives the directory. Loading goes
 through the ``diffusers`` library (``AutoencoderKL.from_pretrained(dir,

@@ -1,4 +1,6 @@
-"""Distribution Matching Distillation losses (Yin et al. 2024, DMD; DMD2 2024).
+"""Distribution Matching Distillation losses: DMD ("One-step Diffusion with Distribution Matching
+Distillation", Yin et al. 2024, arXiv 2311.18828, section 3) and DMD2 ("Improved Distribution
+Matching Distillation for Fast Image Synthesis", Yin et al. 2024, arXiv 2405.14867, section 4).
 
 Three copies of the frame model take part, all predicting ``eps`` and converted to ``x0``
 through the schedule:
