@@ -12,7 +12,7 @@
 * :func:`warp_error`: temporal stability of two consecutive frames: the colour difference
   between the current frame and the previous frame warped into it with ground-truth depth
   and poses, over pixels visible in both (the warping error of Lai et al., "Learning Blind
-  Video Temporal Consistency", ECCV 2018, arXiv 1808.00449, section 4.1, with geometry instead of optical flow).
+  Video Temporal Consistency", ECCV 2018, arXiv 1808.00449, with geometry instead of optical flow).
 
 Images are ``[B, 3, H, W]`` floating tensors in ``[0, 1]``; every metric returns one value
 per image (``[B]`` float64) so callers choose how to aggregate. Computation is in float64
