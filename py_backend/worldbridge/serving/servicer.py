@@ -31,6 +31,7 @@ from worldbridge.recording import (
 from worldbridge.serving import protocol as proto
 from worldbridge.serving.handlers import UndecodableRequest
 from worldbridge.serving.limits import PixelBudget, ServerLimits, frame_bytes_bound
+from worldbridge.serving.pacing import NewestWinsPacer
 from worldbridge.serving.sessions import SessionRecord, SessionRegistry
 from worldbridge.serving.texture import RowOrder, TextureFormat
 from worldbridge.serving.wire import (
@@ -317,11 +318,11 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
 
     async def StreamFrames(self, request_iterator: AsyncIterator[frames_pb2.FrameRequest],
                            context) -> AsyncIterator[frames_pb2.Frame]:  # noqa: N802
-        """Newest pose wins: at most one request per stream is being rendered; a request that
-        is overtaken while waiting is dropped and reported in the next Frame."""
+        """Newest pose wins (:class:`~worldbridge.serving.pacing.NewestWinsPacer`): at most one
+        request per stream is being rendered; a request that is overtaken while waiting is
+        dropped and reported in the next Frame."""
         out: asyncio.Queue = asyncio.Queue()
-        wake = asyncio.Event()
-        state = {"pending": None, "skipped": [], "reading": True}
+        pacer: NewestWinsPacer[tuple] = NewestWinsPacer()
         attached: set[str] = set()
 
         async def reader() -> None:
@@ -330,8 +331,7 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
             except UndecodableRequest as e:
                 out.put_nowait(_Abort(e.code, e.message))
             finally:
-                state["reading"] = False
-                wake.set()
+                pacer.close()
 
         async def read_all() -> None:
             async for req in request_iterator:
@@ -359,10 +359,7 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
                 except WireError as e:
                     out.put_nowait(_frame_error(req, e.code, e.message))
                     continue
-                if state["pending"] is not None:
-                    state["skipped"].append(state["pending"][0].sequence)
-                state["pending"] = (req, rec, msg, t_arrival)
-                wake.set()
+                pacer.submit(req.sequence, (req, rec, msg, t_arrival))
 
         async def watch(rec: SessionRecord) -> None:
             # an idle stream learns at once that its session was lost with its worker
@@ -371,17 +368,9 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
                                   f"session {rec.session_id} is lost: {rec.lost_reason}"))
 
         async def renderer() -> None:
-            while True:
-                await wake.wait()
-                wake.clear()
-                item, state["pending"] = state["pending"], None
-                if item is None:
-                    if not state["reading"]:
-                        out.put_nowait(None)
-                        return
-                    continue
-                req, rec, msg, t_arrival = item
-                skipped, state["skipped"] = state["skipped"], []
+            while (paced := await pacer.next()) is not None:
+                req, rec, msg, t_arrival = paced.item
+                skipped = paced.skipped
                 try:
                     reply = await self.pool.request(rec.worker_id, msg)
                 except WorkerUnavailable as e:
@@ -396,7 +385,6 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
                     f = _frame_error(req, code, e.message)
                     f.skipped_sequences.extend(skipped)
                     out.put_nowait(f)
-                    wake.set()
                     continue
                 rec.frames_served += 1
                 rec.last_used = time.monotonic()
@@ -414,7 +402,7 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
                 frame.timings.server_total_ms = total_ms
                 frame.timings.queue_ms = max(0.0, total_ms - stages_ms)
                 out.put_nowait(frame)
-                wake.set()  # a newer pose may have arrived while rendering
+            out.put_nowait(None)
 
         tasks: list[asyncio.Task] = []
         tasks += [asyncio.create_task(reader()), asyncio.create_task(renderer())]
