@@ -8,6 +8,8 @@ import logging
 import sys
 from pathlib import Path
 
+from worldbridge.errors import ConfigError, WorldBridgeError, exit_code
+
 __all__ = ["main"]
 
 
@@ -73,10 +75,22 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("eval", help="evaluate a frame model on held-out trajectories (PSNR, SSIM, "
                    "holes, teacher gap, temporal stability)", add_help=False)
     _demo_parser(sub)
-    from worldbridge.training.commands import TRAINING_COMMANDS, add_training_commands
+    from worldbridge.training.commands import add_training_commands
 
     add_training_commands(sub)
     args, rest = parser.parse_known_args(argv)
+    try:
+        return _run(parser, args, rest)
+    except (WorldBridgeError, ValueError, OSError, ImportError) as e:
+        if args.verbose:
+            raise
+        print(f"worldbridge {args.command}: {e}", file=sys.stderr)
+        return exit_code(e)
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, rest: list[str]) -> int:
+    from worldbridge.training.commands import TRAINING_COMMANDS
+
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if args.command == "worker":
@@ -100,27 +114,21 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognised arguments: {' '.join(rest)}")
     if args.command == "serve":
         from worldbridge.generators.options import GeneratorOptions
-        from worldbridge.serving import InsecureBindError, ServerConfig, ServerLimits, serve
-
+        from worldbridge.serving import ServerConfig, ServerLimits, serve
         from worldbridge.serving.auth import read_token
 
         try:
             options = GeneratorOptions.from_args(args)
-            token = read_token(args.token_file, args.token)
         except ValueError as e:
-            print(f"worldbridge serve: {e}", file=sys.stderr)
-            return 2
+            raise ConfigError(str(e)) from None
+        token = read_token(args.token_file, args.token)
         cfg = ServerConfig(host=args.host, port=args.port, workers=args.workers,
                            worker_bind=args.worker_bind, token=token, tls_cert=args.tls_cert,
                            insecure=args.insecure,
                            tls_key=args.tls_key, data_dir=args.data_dir,
                            limits=ServerLimits(max_message_bytes=args.max_message_mb * 1024 * 1024),
                            generator_options=options)
-        try:
-            asyncio.run(serve(cfg, args.port_file))
-        except InsecureBindError as e:
-            print(f"worldbridge serve: {e}", file=sys.stderr)
-            return 2
+        asyncio.run(serve(cfg, args.port_file))  # an unsafe setting raises ConfigError: exit 2
         return 0
     if args.command in TRAINING_COMMANDS:
         from worldbridge.training.commands import run_training_command

@@ -18,6 +18,8 @@ held-out round trip (pooled PSNR, mean SSIM, encode / decode time), the ceiling 
 frame-model number.
 """
 
+from worldbridge.evaluation.autoencoder import evaluate_autoencoder, heldout_images
+from worldbridge.evaluation.baselines import BASELINE_FILLS, telea_fill
 from worldbridge.evaluation.evaluate import (
     DEFAULT_DISTANCES,
     METHOD_LABELS,
@@ -30,8 +32,6 @@ from worldbridge.evaluation.evaluate import (
     extrapolation_cases,
     interpolation_cases,
 )
-from worldbridge.evaluation.autoencoder import evaluate_autoencoder, heldout_images
-from worldbridge.evaluation.baselines import BASELINE_FILLS, telea_fill
 from worldbridge.evaluation.metrics import (
     SSIM_SIGMA,
     SSIM_WINDOW,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from worldbridge.errors import FailedPrecondition, InvalidInput
 from worldbridge.generators.anchor import AnchorGenerator
 from worldbridge.generators.base import FrameGenerator
 from worldbridge.generators.options import GeneratorOptions
@@ -62,11 +63,11 @@ GENERATORS: dict[str, GeneratorSpec] = {
 }
 
 
-class UnknownGeneratorError(ValueError):
+class UnknownGeneratorError(InvalidInput):
     """A generator name the server does not have."""
 
 
-class GeneratorUnavailableError(ValueError):
+class GeneratorUnavailableError(FailedPrecondition, ValueError):
     """A known generator whose weights are not present on this worker."""
 
 

@@ -35,6 +35,8 @@ import enum
 
 import numpy as np
 
+from worldbridge.errors import InvalidInput
+
 __all__ = [
     "Convention",
     "PoseError",
@@ -61,7 +63,7 @@ class Convention(enum.IntEnum):
     OPENCV = 4
 
 
-class PoseError(ValueError):
+class PoseError(InvalidInput):
     """A pose that is not a finite rigid 4x4 transform, or an unknown convention."""
 
 

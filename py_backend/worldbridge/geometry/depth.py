@@ -18,6 +18,7 @@ import enum
 
 import numpy as np
 
+from worldbridge.errors import InvalidInput
 from worldbridge.geometry.intrinsics import Intrinsics
 
 __all__ = ["DepthEncoding", "DepthKind", "DepthError", "decode_depth", "encode_depth",
@@ -41,7 +42,7 @@ class DepthKind(enum.IntEnum):
     RAY_DISTANCE = 2
 
 
-class DepthError(ValueError):
+class DepthError(InvalidInput):
     """A depth image whose size, byte length, encoding or values are wrong."""
 
 

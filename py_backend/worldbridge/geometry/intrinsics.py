@@ -12,10 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from worldbridge.errors import InvalidInput
+
 __all__ = ["Intrinsics", "IntrinsicsError"]
 
 
-class IntrinsicsError(ValueError):
+class IntrinsicsError(InvalidInput):
     """Intrinsics that are non-finite, non-positive or out of range."""
 
 

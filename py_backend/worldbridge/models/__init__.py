@@ -23,7 +23,11 @@ from worldbridge.models.compact_autoencoder import (
 )
 from worldbridge.models.config import FrameModelConfig
 from worldbridge.models.dit import FrameModel, ReferenceCache
-from worldbridge.models.pixart import PixArtLoadReport, check_pixart_setup, load_pixart_sigma_weights
+from worldbridge.models.pixart import (
+    PixArtLoadReport,
+    check_pixart_setup,
+    load_pixart_sigma_weights,
+)
 from worldbridge.models.prope import PRoPE, projection_matrices, prope_attention
 from worldbridge.models.samplers import DDIMSampler, DistilledSampler, seeded_noise
 from worldbridge.models.schedule import NoiseSchedule, ScheduleConfig

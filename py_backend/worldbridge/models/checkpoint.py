@@ -18,6 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from worldbridge.errors import InvalidInput
 from worldbridge.models.config import LEGACY_CONDITIONING, FrameModelConfig
 from worldbridge.models.dit import FrameModel
 
@@ -38,7 +39,7 @@ FORMAT_VERSION = 2
 ``config.json`` is read with :data:`~worldbridge.models.config.LEGACY_CONDITIONING`."""
 
 
-class CheckpointError(ValueError):
+class CheckpointError(InvalidInput):
     """A checkpoint that is missing, unreadable, corrupt, or does not fit its config."""
 
 

@@ -48,6 +48,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from worldbridge.errors import InvalidInput
 from worldbridge.models.autoencoder import Autoencoder, check_image_batch
 
 __all__ = [
@@ -82,7 +83,7 @@ _FORMAT_VERSION = 1
 _LOGVAR_RANGE = (-30.0, 20.0)
 
 
-class AutoencoderCheckpointError(ValueError):
+class AutoencoderCheckpointError(InvalidInput):
     """An autoencoder checkpoint that is missing, corrupt or does not match its config."""
 
 

@@ -75,7 +75,7 @@ def validate_dataset_name(name: str) -> str:
             ``.`` (``.``, ``..``).
     """
     if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
-        shown = repr(name) if not isinstance(name, str) or len(name) <= 64 else \
+        shown = repr(name) if not isinstance(name, str) or len(name) <= 200 else \
             f"{name[:64]!r}... ({len(name)} characters)"
         raise DatasetNameError(
             f"invalid dataset name {shown}: use 1-128 characters from [A-Za-z0-9._-], "

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import grpc
 
+from worldbridge.errors import ConfigError
+
 __all__ = ["TokenInterceptor", "OPEN_METHOD_PREFIXES", "TOKEN_ENV", "SPAWN_KEY_ENV", "GATEWAY_PID_ENV",
            "read_token"]
 
@@ -31,15 +33,15 @@ def read_token(token_file: Path | None = None, token: str | None = None) -> str 
     ``$WORLDBRIDGE_TOKEN``; None when none is set.
 
     Raises:
-        ValueError: the file cannot be read or holds no token.
+        ConfigError: the file cannot be read or holds no token.
     """
     if token_file is not None:
         try:
             text = Path(token_file).read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError) as e:
-            raise ValueError(f"cannot read the token file {token_file}: {e}") from None
+            raise ConfigError(f"cannot read the token file {token_file}: {e}") from None
         if not text:
-            raise ValueError(f"the token file {token_file} is empty")
+            raise ConfigError(f"the token file {token_file} is empty")
         return text
     if token:
         return token

@@ -22,6 +22,8 @@ from pathlib import Path
 import zmq
 from zmq.utils import z85
 
+from worldbridge.errors import ConfigError
+
 __all__ = ["ChannelSecurityError", "uses_curve", "server_keys", "secure_server", "secure_client",
            "make_ipc_private", "ipc_path", "IPC_DIR_PREFIX", "OWNER_FILE", "make_ipc_dir",
            "remove_if_orphaned", "sweep_orphaned_ipc_dirs"]
@@ -35,7 +37,7 @@ OWNER_FILE = "gateway.pid"
 _KEY_LABEL = b"worldbridge worker channel CURVE v1\0"
 
 
-class ChannelSecurityError(ValueError):
+class ChannelSecurityError(ConfigError):
     """A worker address that cannot be secured (tcp without a token, no CURVE support)."""
 
 

@@ -19,6 +19,7 @@ from typing import Any, AsyncIterator
 import grpc
 from google.protobuf import message_factory
 
+from worldbridge.errors import InvalidInput
 from worldbridge.serving.protocol import clip
 from worldbridge.v1 import service_pb2
 
@@ -41,7 +42,7 @@ class Undecodable:
         return f"undecodable {self.type_name} ({self.size} bytes): {clip(self.error, 200)}"
 
 
-class UndecodableRequest(Exception):
+class UndecodableRequest(InvalidInput):
     """Raised by :func:`checked` at an undecodable message in a client stream."""
 
     code = grpc.StatusCode.INVALID_ARGUMENT

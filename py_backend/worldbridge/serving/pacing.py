@@ -13,12 +13,14 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from worldbridge.errors import WorldBridgeError
+
 __all__ = ["NewestWinsPacer", "Paced", "PacerClosedError"]
 
 T = TypeVar("T")
 
 
-class PacerClosedError(RuntimeError):
+class PacerClosedError(WorldBridgeError, RuntimeError):
     """:meth:`NewestWinsPacer.submit` after :meth:`NewestWinsPacer.close`."""
 
 

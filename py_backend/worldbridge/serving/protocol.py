@@ -32,6 +32,8 @@ from typing import Any, Sequence, Union
 import msgspec
 import numpy as np
 
+from worldbridge.errors import InvalidInput
+
 __all__ = [
     "ARRAY_DTYPES", "ARRAY_EXT", "MAX_ARRAY_DIMS", "MAX_TEXT", "Codec", "ProtocolError", "Status",
     "Intrinsics6", "View", "Output", "Ready", "Welcome", "Refused", "Heartbeat", "OpenSession",
@@ -56,7 +58,7 @@ GATEWAY_SILENCE_S = 10.0
 """Silence from the gateway after which an idle worker concludes it is gone and exits."""
 
 
-class ProtocolError(ValueError):
+class ProtocolError(InvalidInput):
     """A message that is not a valid protocol message (the text names what is wrong)."""
 
 

@@ -18,6 +18,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
+from worldbridge.errors import ConfigError
 from worldbridge.generators.options import GeneratorOptions
 from worldbridge.serving.auth import TokenInterceptor
 from worldbridge.serving.handlers import add_servicer
@@ -38,7 +39,7 @@ def worker_health_name(worker_id: str) -> str:
     return f"worldbridge.worker.{worker_id}"
 
 
-class InsecureBindError(ValueError):
+class InsecureBindError(ConfigError):
     """Binding a non-loopback address without a token, or without TLS unless ``insecure``;
     a tcp worker bind without a token."""
 

@@ -20,6 +20,7 @@ import grpc
 import msgspec
 
 from worldbridge import PROTOCOL_VERSION, __version__
+from worldbridge.errors import StatusError
 from worldbridge.generators import DEFAULT_GENERATOR, GENERATORS
 from worldbridge.geometry import Intrinsics, IntrinsicsError
 from worldbridge.recording import (
@@ -68,13 +69,12 @@ _ANCHOR_LOCK = {session_pb2.ANCHOR_LOCK_UNSPECIFIED: None, session_pb2.ANCHOR_LO
 """OpenSession's AnchorLock -> the worker's anchor_lock (None: the worker's default)."""
 
 
-class _Abort(Exception):
+class _Abort(StatusError):
     """Ends a stream with a status (session lost, worker gone)."""
 
     def __init__(self, code: grpc.StatusCode, message: str):
-        super().__init__(message)
+        super().__init__(code.name, message)
         self.code = code
-        self.message = message
 
 
 def _frame_error(req: frames_pb2.FrameRequest, code: grpc.StatusCode, message: str) -> frames_pb2.Frame:

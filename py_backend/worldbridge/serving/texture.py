@@ -13,6 +13,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from worldbridge.errors import InvalidInput
+
 __all__ = ["TextureFormat", "RowOrder", "TextureError", "encode_texture", "decode_texture", "image_header_size"]
 
 
@@ -35,7 +37,7 @@ class RowOrder(enum.IntEnum):
     BOTTOM_UP = 2
 
 
-class TextureError(ValueError):
+class TextureError(InvalidInput):
     """A texture whose format, size or bytes are wrong."""
 
 

@@ -14,6 +14,7 @@ import grpc
 import numpy as np
 
 from worldbridge import PROTOCOL_VERSION
+from worldbridge.errors import StatusError
 from worldbridge.geometry import (
     Convention,
     DepthError,
@@ -31,13 +32,12 @@ __all__ = ["WireError", "PosedView", "check_hello", "parse_pose", "parse_intrins
            "parse_depth", "parse_rgb", "parse_view"]
 
 
-class WireError(Exception):
+class WireError(StatusError):
     """A request that cannot be served, with the gRPC status code to report."""
 
     def __init__(self, code: grpc.StatusCode, message: str):
-        super().__init__(message)
+        super().__init__(code.name, message)
         self.code = code
-        self.message = message
 
 
 MAX_FOCAL_PER_PIXEL = 1e6

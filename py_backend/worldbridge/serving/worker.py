@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import zmq
 
+from worldbridge.errors import FailedPrecondition, NotFound, ResourceExhausted, Unavailable
 from worldbridge.generators import (
     GeneratorOptions,
     GeneratorUnavailableError,
@@ -56,19 +57,19 @@ WELCOME_TIMEOUT_S = 30.0
 log = logging.getLogger("worldbridge.worker")
 
 
-class SessionNotFound(LookupError):
+class SessionNotFound(NotFound):
     """A render for a session this worker does not hold."""
 
 
-class MemoryBudgetExceeded(RuntimeError):
+class MemoryBudgetExceeded(ResourceExhausted, RuntimeError):
     """A new session would take the worker over its memory budget."""
 
 
-class GatewayGone(RuntimeError):
+class GatewayGone(Unavailable, RuntimeError):
     """The gateway went silent (or, for a local worker, its process died)."""
 
 
-class WorkerRefused(RuntimeError):
+class WorkerRefused(FailedPrecondition, RuntimeError):
     """The gateway refused this worker's ``ready`` (or never answered it)."""
 
 

@@ -38,6 +38,7 @@ import msgspec
 import zmq
 import zmq.asyncio
 
+from worldbridge.errors import StatusError, Unavailable
 from worldbridge.serving import protocol as proto
 from worldbridge.serving.auth import GATEWAY_PID_ENV, SPAWN_KEY_ENV, TOKEN_ENV
 from worldbridge.serving.channel import (
@@ -52,17 +53,16 @@ __all__ = ["WorkerPool", "WorkerHandle", "WorkerUnavailable", "WorkerError"]
 log = logging.getLogger("worldbridge.gateway")
 
 
-class WorkerUnavailable(Exception):
+class WorkerUnavailable(Unavailable):
     """No worker can take the request, or the worker died before replying."""
 
 
-class WorkerError(Exception):
-    """A worker replied with an error: ``code`` is a grpc.StatusCode name."""
+class WorkerError(StatusError):
+    """A worker replied with an error: ``code`` (= ``status``) is a grpc.StatusCode name."""
 
     def __init__(self, code: str, message: str):
-        super().__init__(message)
+        super().__init__(code, message)
         self.code = code
-        self.message = message
 
 
 @dataclass

@@ -12,6 +12,8 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+from worldbridge.errors import exit_code
+
 __all__ = ["add_training_commands", "run_training_command", "TRAINING_COMMANDS"]
 
 TRAINING_COMMANDS = ("train-autoencoder", "train", "finetune", "distill", "export-bundle")
@@ -286,7 +288,7 @@ def _train_autoencoder_command(args: argparse.Namespace, progress: bool) -> int:
         return _train_autoencoder(args, progress)
     except ValueError as e:
         print(f"worldbridge train-autoencoder: {e}", file=sys.stderr)
-        return 2
+        return exit_code(e)
 
 
 def _train_autoencoder(args: argparse.Namespace, progress: bool) -> int:
@@ -354,8 +356,13 @@ def _pixart_init(cfg, pixart_path: Path, autoencoder_dir: Path, out: Path) -> Pa
         ValueError: the autoencoder or the config does not fit PixArt-Sigma (naming what
             differs); CheckpointError: unreadable or ill-fitting weights.
     """
-    from worldbridge.models import (FrameModel, check_pixart_setup, load_autoencoder, load_pixart_sigma_weights,
-                                    save_checkpoint)
+    from worldbridge.models import (
+        FrameModel,
+        check_pixart_setup,
+        load_autoencoder,
+        load_pixart_sigma_weights,
+        save_checkpoint,
+    )
     from worldbridge.training.stage2 import _model_config
     from worldbridge.training.trainer_state import latest_checkpoint
 

@@ -28,15 +28,18 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 
 from worldbridge.models.compact_autoencoder import learning_rate_at
 from worldbridge.models.schedule import NoiseSchedule, ScheduleConfig
 from worldbridge.training.distributed import DistInfo, all_reduce_mean, init_distributed
 from worldbridge.training.loss_log import LossLog, plot_loss_curves
-from worldbridge.training.trainer_state import (latest_checkpoint, load_trainer_state, mark_latest,
-                                                 save_trainer_state)
+from worldbridge.training.trainer_state import (
+    latest_checkpoint,
+    load_trainer_state,
+    mark_latest,
+    save_trainer_state,
+)
 
 EMA_SUBDIR = "ema"
 """Folder of the EMA weights inside a Stage II checkpoint (a frame-model checkpoint)."""

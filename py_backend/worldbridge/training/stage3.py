@@ -52,8 +52,14 @@ from worldbridge.training.distributed import all_reduce_mean, init_distributed
 from worldbridge.training.dmd import dmd_generator_loss, fake_score_loss, regression_loss
 from worldbridge.training.loss_log import LossLog, plot_loss_curves
 from worldbridge.training.stage2 import TrainResult, autocast_for, clip_loader, frame_model_inputs
-from worldbridge.training.trainer_state import (TrainerStateError, latest_checkpoint, load_trainer_state,
-                                                mark_latest, save_trainer_state, step_generator)
+from worldbridge.training.trainer_state import (
+    TrainerStateError,
+    latest_checkpoint,
+    load_trainer_state,
+    mark_latest,
+    save_trainer_state,
+    step_generator,
+)
 
 __all__ = ["Stage3Config", "distill_stage3", "bind_conditions", "backward_simulation_step", "tile_batch"]
 

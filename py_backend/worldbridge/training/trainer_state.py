@@ -22,6 +22,8 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
+from worldbridge.errors import InvalidInput
+
 __all__ = ["save_trainer_state", "load_trainer_state", "TrainerStateError", "latest_checkpoint",
            "mark_latest", "step_generator", "LATEST_MARKER"]
 
@@ -31,7 +33,7 @@ LATEST_MARKER = "latest.txt"
 """File in a run's output folder naming its newest complete checkpoint (relative path)."""
 
 
-class TrainerStateError(ValueError):
+class TrainerStateError(InvalidInput):
     """A missing, corrupt or mismatched trainer state."""
 
 
