@@ -35,6 +35,15 @@ LiveBridgeOptions PlaneBridgeOptions(const std::string& target) {
   return options;
 }
 
+// PlaneBridgeOptions with a short backoff (0.2 s doubling to 1 s), for the tests that make
+// the bridge reconnect.
+LiveBridgeOptions QuickRetryBridgeOptions(const std::string& target) {
+  LiveBridgeOptions options = PlaneBridgeOptions(target);
+  options.backoff.initial = std::chrono::milliseconds(200);
+  options.backoff.max = std::chrono::milliseconds(1000);
+  return options;
+}
+
 // Submits a moving pose and drains events like a game tick would, until `done` or the
 // deadline; returns the longest SubmitPose + DrainEvents in milliseconds.
 template <typename Done>
@@ -120,10 +129,8 @@ TEST(Reconnect, ConnectsWhenTheServerAppearsAndAfterItRestarts) {
   if (target.empty() || dir.empty()) {
     GTEST_SKIP() << "run by tests/test_cpp_core.py, which brings a server up and down";
   }
-  LiveBridgeOptions options = PlaneBridgeOptions(target);
+  LiveBridgeOptions options = QuickRetryBridgeOptions(target);
   options.client.connect_timeout = std::chrono::milliseconds(1000);
-  options.backoff.initial = std::chrono::milliseconds(200);
-  options.backoff.max = std::chrono::milliseconds(1000);
   LiveBridge bridge(options);
   bridge.Start();
 
@@ -195,10 +202,7 @@ TEST(Reconnect, ClosesTheSessionItAbandons) {
   if (target.empty() || dir.empty()) {
     GTEST_SKIP() << "run by tests/test_cpp_core.py, which kills the server's worker";
   }
-  LiveBridgeOptions options = PlaneBridgeOptions(target);
-  options.backoff.initial = std::chrono::milliseconds(200);
-  options.backoff.max = std::chrono::milliseconds(1000);
-  LiveBridge bridge(options);
+  LiveBridge bridge(QuickRetryBridgeOptions(target));
   bridge.Start();
   std::vector<BridgeEvent> events;
   int pose_index = 0;
