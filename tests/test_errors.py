@@ -90,7 +90,7 @@ def test_status_errors_carry_their_own_status():
         StatusError("NOT_A_CODE", "x")
 
 
-def test_every_command_reports_errors_with_the_table_exit_code(tmp_path):
+def test_serve_reports_errors_with_the_table_exit_code(tmp_path):
     # a missing token file is a setting that cannot be used: exit code 2, one line, no traceback
     r = subprocess.run([sys.executable, "-m", "worldbridge.cli", "serve", "--port", "0",
                         "--token-file", str(tmp_path / "missing.txt")],

@@ -8,7 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
-from worldbridge.errors import ConfigError, WorldBridgeError, exit_code
+from worldbridge.errors import ConfigError, exit_code
 
 __all__ = ["main"]
 
@@ -79,13 +79,7 @@ def main(argv: list[str] | None = None) -> int:
 
     add_training_commands(sub)
     args, rest = parser.parse_known_args(argv)
-    try:
-        return _run(parser, args, rest)
-    except (WorldBridgeError, ValueError, OSError, ImportError) as e:
-        if args.verbose:
-            raise
-        print(f"worldbridge {args.command}: {e}", file=sys.stderr)
-        return exit_code(e)
+    return _run(parser, args, rest)
 
 
 def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, rest: list[str]) -> int:
@@ -119,16 +113,21 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, rest: list[s
 
         try:
             options = GeneratorOptions.from_args(args)
+            token = read_token(args.token_file, args.token)
         except ValueError as e:
-            raise ConfigError(str(e)) from None
-        token = read_token(args.token_file, args.token)
+            print(f"worldbridge serve: {e}", file=sys.stderr)
+            return exit_code(ConfigError(str(e)))
         cfg = ServerConfig(host=args.host, port=args.port, workers=args.workers,
                            worker_bind=args.worker_bind, token=token, tls_cert=args.tls_cert,
                            insecure=args.insecure,
                            tls_key=args.tls_key, data_dir=args.data_dir,
                            limits=ServerLimits(max_message_bytes=args.max_message_mb * 1024 * 1024),
                            generator_options=options)
-        asyncio.run(serve(cfg, args.port_file))  # an unsafe setting raises ConfigError: exit 2
+        try:
+            asyncio.run(serve(cfg, args.port_file))
+        except ConfigError as e:  # an unsafe bind: exit 2
+            print(f"worldbridge serve: {e}", file=sys.stderr)
+            return exit_code(e)
         return 0
     if args.command in TRAINING_COMMANDS:
         from worldbridge.training.commands import run_training_command

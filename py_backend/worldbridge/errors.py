@@ -102,7 +102,9 @@ EXIT_CODES: dict[type, int] = {
     FileExistsError: 4,
     ImportError: 5,
 }
-"""Error kind -> exit code of every ``worldbridge`` command (the one mapping; :func:`exit_code`)."""
+"""Error kind -> exit code of the ``worldbridge`` command line (the one mapping; :func:`exit_code`).
+``worldbridge serve`` and ``worldbridge worker`` use it; ``eval`` (2), ``export-onnx`` (1) and
+the training commands (which raise) still keep their own codes."""
 
 _STATUS_NAMES = frozenset(GRPC_STATUS.values()) | {"CANCELLED", "UNAUTHENTICATED", "PERMISSION_DENIED",
                                                     "DEADLINE_EXCEEDED", "ABORTED", "OUT_OF_RANGE",

@@ -52,7 +52,6 @@ from typing import Any
 
 import numpy as np
 
-from worldbridge.errors import exit_code
 from worldbridge.evaluation.baselines import telea_fill
 from worldbridge.evaluation.pooling import RegionAccumulator
 from worldbridge.evaluation.regions import DISOCCLUDED, OUTSIDE, classify_regions
@@ -557,7 +556,7 @@ def eval_main(argv: Sequence[str] | None = None) -> int:
                           progress=lambda line: print(line, file=sys.stderr, flush=True))
     except (ValueError, DatasetError, FileNotFoundError) as e:
         print(f"worldbridge eval: {e}", file=sys.stderr)
-        return exit_code(e)
+        return 2
     md = report.to_markdown()
     print(md, end="")
     for path, text in ((args.out, report.to_json() + "\n"), (args.markdown, md)):

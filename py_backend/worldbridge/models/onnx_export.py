@@ -52,7 +52,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from worldbridge.errors import WorldBridgeError, exit_code
+from worldbridge.errors import WorldBridgeError
 from worldbridge.models.config import LEGACY_CONDITIONING
 from worldbridge.models.dit import FrameModel
 
@@ -482,7 +482,7 @@ def export_onnx_main(argv: Sequence[str] | None = None) -> int:
         path = export_onnx(bundle, out, opset=args.opset, batch=args.batch, verify=not args.no_verify)
     except (CheckpointError, ValueError, OnnxExportError, ImportError, OSError) as e:
         print(f"export-onnx: {e}", file=sys.stderr)
-        return exit_code(e)
+        return 1
     manifest = json.loads((path / MANIFEST_FILE).read_text())
     print(f"exported {', '.join(g['file'] for g in manifest['graphs'].values())} to {path}")
     for key, v in manifest["verification"].items():

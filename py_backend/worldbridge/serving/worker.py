@@ -34,7 +34,13 @@ from pathlib import Path
 import numpy as np
 import zmq
 
-from worldbridge.errors import FailedPrecondition, NotFound, ResourceExhausted, Unavailable
+from worldbridge.errors import (
+    FailedPrecondition,
+    NotFound,
+    ResourceExhausted,
+    Unavailable,
+    exit_code,
+)
 from worldbridge.generators import (
     GeneratorOptions,
     GeneratorUnavailableError,
@@ -301,10 +307,10 @@ def main(argv: list[str] | None = None) -> int:
                memory_budget_bytes=budget, gateway_pid=gateway_pid).run()
     except WorkerRefused as e:
         log.error("%s", e)
-        return 3
+        return exit_code(e)  # 5: failed precondition
     except GatewayGone as e:
         log.error("%s; exiting", e)
-        return 4
+        return exit_code(e)  # 7: unavailable
     finally:
         if gateway_pid is not None and (path := ipc_path(args.connect)) is not None:
             remove_if_orphaned(path.parent)  # the gateway was killed: its socket folder too

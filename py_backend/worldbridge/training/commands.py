@@ -12,8 +12,6 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from worldbridge.errors import exit_code
-
 __all__ = ["add_training_commands", "run_training_command", "TRAINING_COMMANDS"]
 
 TRAINING_COMMANDS = ("train-autoencoder", "train", "finetune", "distill", "export-bundle")
@@ -288,7 +286,7 @@ def _train_autoencoder_command(args: argparse.Namespace, progress: bool) -> int:
         return _train_autoencoder(args, progress)
     except ValueError as e:
         print(f"worldbridge train-autoencoder: {e}", file=sys.stderr)
-        return exit_code(e)
+        return 2
 
 
 def _train_autoencoder(args: argparse.Namespace, progress: bool) -> int:
