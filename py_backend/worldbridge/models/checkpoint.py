@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
+from worldbridge.atomic_io import atomic_path, atomic_write_text
 from worldbridge.errors import InvalidInput
 from worldbridge.models.config import LEGACY_CONDITIONING, FrameModelConfig
 from worldbridge.models.dit import FrameModel
@@ -51,17 +51,6 @@ def _unwrap(model: nn.Module) -> FrameModel:
     if not isinstance(model, FrameModel):
         raise ValueError(f"save_checkpoint needs a FrameModel, got {type(model).__name__}")
     return model
-
-
-def _atomic_write(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_checkpoint(model: nn.Module, directory: str | os.PathLike[str],
@@ -98,8 +87,9 @@ def save_checkpoint(model: nn.Module, directory: str | os.PathLike[str],
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().to("cpu").contiguous() for k, v in fm.state_dict().items()}
-    _atomic_write(out / WEIGHTS_NAME, lambda p: save_file(state, p, metadata={"format": "pt"}))
-    _atomic_write(out / CONFIG_NAME, lambda p: Path(p).write_text(config_text + "\n"))
+    with atomic_path(out / WEIGHTS_NAME) as tmp:
+        save_file(state, str(tmp), metadata={"format": "pt"})
+    atomic_write_text(out / CONFIG_NAME, config_text + "\n")
     return out
 
 

@@ -48,6 +48,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from worldbridge.atomic_io import atomic_path, atomic_write_text
 from worldbridge.errors import InvalidInput
 from worldbridge.models.autoencoder import Autoencoder, check_image_batch
 
@@ -450,11 +451,9 @@ class CompactAutoencoder(nn.Module, Autoencoder):
         state = {k: v.detach().to("cpu").contiguous() for k, v in self.state_dict().items()}
         meta = {"format": CHECKPOINT_FORMAT, "format_version": _FORMAT_VERSION,
                 "config": self.config.to_dict()}
-        tmp_w, tmp_c = d / f".{WEIGHTS_NAME}.tmp", d / f".{CONFIG_NAME}.tmp"
-        save_file(state, str(tmp_w), metadata={"format": CHECKPOINT_FORMAT})
-        tmp_c.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        os.replace(tmp_w, d / WEIGHTS_NAME)
-        os.replace(tmp_c, d / CONFIG_NAME)
+        with atomic_path(d / WEIGHTS_NAME) as tmp:
+            save_file(state, str(tmp), metadata={"format": CHECKPOINT_FORMAT})
+        atomic_write_text(d / CONFIG_NAME, json.dumps(meta, indent=2, sort_keys=True) + "\n")
         return d
 
     @classmethod

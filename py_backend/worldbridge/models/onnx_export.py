@@ -52,6 +52,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from worldbridge.atomic_io import atomic_path, atomic_write_text
 from worldbridge.errors import WorldBridgeError
 from worldbridge.models.config import LEGACY_CONDITIONING
 from worldbridge.models.dit import FrameModel
@@ -233,8 +234,7 @@ def _export_graph(module: nn.Module, args: tuple[torch.Tensor, ...], path: Path,
     """Trace ``module`` to ``path`` and run ``onnx.checker`` on the file."""
     import onnx
 
-    tmp = path.with_name(path.name + ".tmp")
-    with warnings.catch_warnings():
+    with atomic_path(path) as tmp, warnings.catch_warnings():
         # Shape checks in the model are evaluated once on the example inputs (static shapes).
         warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
         warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -243,7 +243,6 @@ def _export_graph(module: nn.Module, args: tuple[torch.Tensor, ...], path: Path,
         torch.onnx.export(module, args, str(tmp), input_names=input_names,
                           output_names=output_names, opset_version=opset,
                           do_constant_folding=True, dynamo=False)
-    os.replace(tmp, path)
     onnx.checker.check_model(str(path), full_check=True)
 
 
@@ -446,9 +445,7 @@ def export_onnx(bundle_dir_or_bundle: Any, out_dir: str | os.PathLike, opset: in
         "graphs": graphs,
         "verification": verification,
     }
-    tmp = out / (MANIFEST_FILE + ".tmp")
-    tmp.write_text(json.dumps(manifest, indent=2) + "\n")
-    os.replace(tmp, out / MANIFEST_FILE)
+    atomic_write_text(out / MANIFEST_FILE, json.dumps(manifest, indent=2) + "\n")
     return out
 
 

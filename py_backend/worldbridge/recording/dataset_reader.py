@@ -18,7 +18,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from worldbridge.recording.atomic_io import atomic_write_bytes
+from worldbridge.atomic_io import atomic_write_bytes
 from worldbridge.recording.errors import DatasetError, DatasetNotFoundError
 from worldbridge.recording.frame_record import FrameRecord, parse_frame_entry
 from worldbridge.recording.journal import read_journal

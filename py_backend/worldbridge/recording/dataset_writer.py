@@ -38,8 +38,8 @@ from typing import Any, Callable
 import cv2
 import numpy as np
 
+from worldbridge.atomic_io import atomic_write_bytes, fsync_directory
 from worldbridge.geometry import Convention, Intrinsics, PoseError, validate_rigid
-from worldbridge.recording.atomic_io import atomic_write_bytes, fsync_directory
 from worldbridge.recording.errors import DatasetExistsError, RecordingError
 from worldbridge.recording.frame_record import make_frame_entry
 from worldbridge.recording.journal import JournalAppender

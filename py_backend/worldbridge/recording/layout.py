@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from worldbridge.atomic_io import TEMP_SUFFIX, temp_path
 from worldbridge.recording.errors import DatasetNameError
 
 __all__ = [
@@ -34,7 +35,6 @@ TRANSFORMS_FILE = "transforms.json"
 JOURNAL_FILE = "frames.jsonl"
 IMAGES_DIR = "images"
 DEPTH_DIR = "depth"
-TEMP_SUFFIX = ".tmp"
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 """Accepted dataset names: 1 to 128 characters, letters, digits, ``.``, ``_``, ``-``, not
@@ -54,10 +54,6 @@ def depth_relpath(index: int) -> str:
     """``depth/frame_00042.png`` for frame 42 (POSIX separators, relative to the dataset)."""
     return f"{DEPTH_DIR}/{_stem(index)}.png"
 
-
-def temp_path(final: Path) -> Path:
-    """Where ``final`` is written before its atomic rename: ``.<name>.tmp`` beside it."""
-    return final.with_name(f".{final.name}{TEMP_SUFFIX}")
 
 
 def validate_dataset_name(name: str) -> str:

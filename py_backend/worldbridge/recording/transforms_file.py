@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from worldbridge import __version__
-from worldbridge.recording.atomic_io import atomic_write_bytes
+from worldbridge.atomic_io import atomic_write_bytes
 from worldbridge.recording.layout import FORMAT_VERSION, JOURNAL_FILE, TRANSFORMS_FILE
 from worldbridge.recording.png_codec import DEPTH_MAX_M
 

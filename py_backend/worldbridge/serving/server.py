@@ -18,6 +18,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
+from worldbridge.atomic_io import atomic_write_text
 from worldbridge.errors import ConfigError
 from worldbridge.generators.options import GeneratorOptions
 from worldbridge.serving.auth import TokenInterceptor
@@ -198,9 +199,7 @@ async def serve(config: ServerConfig, port_file: Path | None = None) -> None:
     gateway = Gateway(config)
     await gateway.start()
     if port_file is not None:
-        tmp = Path(str(port_file) + ".tmp")
-        tmp.write_text(str(gateway.port))
-        tmp.replace(port_file)
+        atomic_write_text(port_file, str(gateway.port))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

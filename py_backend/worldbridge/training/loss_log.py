@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from worldbridge.atomic_io import atomic_write_text
+
 __all__ = ["LossLog", "plot_loss_curves", "save_figure"]
 
 
@@ -34,9 +36,7 @@ class LossLog:
         keep = [r for r in rows if int(r.get("step", 0)) <= after_step]
         text = "".join(json.dumps(r) + "\n" for r in keep)
         if text != self.path.read_text():
-            tmp = self.path.with_name(f".{self.path.name}.tmp")
-            tmp.write_text(text)
-            tmp.replace(self.path)
+            atomic_write_text(self.path, text)
         return len(rows) - len(keep)
 
     def read(self) -> list[dict]:

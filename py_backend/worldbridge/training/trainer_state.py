@@ -14,7 +14,6 @@ is complete) names the newest one relative to that folder (:func:`mark_latest`,
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
+from worldbridge.atomic_io import atomic_path, atomic_write_text
 from worldbridge.errors import InvalidInput
 
 __all__ = ["save_trainer_state", "load_trainer_state", "TrainerStateError", "latest_checkpoint",
@@ -37,12 +37,6 @@ class TrainerStateError(InvalidInput):
     """A missing, corrupt or mismatched trainer state."""
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 def save_trainer_state(directory: str | Path, optimizer: torch.optim.Optimizer, step: int,
                        extra: dict[str, Any] | None = None) -> None:
     """Write the optimizer state and ``step`` into ``directory`` (created if needed)."""
@@ -56,11 +50,10 @@ def save_trainer_state(directory: str | Path, optimizer: torch.optim.Optimizer, 
                 tensors[f"state.{idx}.{name}"] = value.detach().cpu().contiguous()
             else:
                 scalars[f"{idx}.{name}"] = value
-    tmp = d / f".{OPTIMIZER_FILE}.tmp"
-    save_file(tensors, str(tmp))
-    os.replace(tmp, d / OPTIMIZER_FILE)
+    with atomic_path(d / OPTIMIZER_FILE) as tmp:
+        save_file(tensors, str(tmp))
     groups = [{k: (list(v) if isinstance(v, tuple) else v) for k, v in g.items()} for g in sd["param_groups"]]
-    _atomic_write_text(d / STATE_FILE, json.dumps(
+    atomic_write_text(d / STATE_FILE, json.dumps(
         {"step": int(step), "param_groups": groups, "scalars": scalars, "extra": extra or {}}, indent=1))
 
 
@@ -125,7 +118,7 @@ def mark_latest(out_dir: str | Path, relative: str) -> None:
     """
     if not relative or Path(relative).is_absolute():
         raise ValueError(f"checkpoint path must be relative to the output folder, got {relative!r}")
-    _atomic_write_text(Path(out_dir) / LATEST_MARKER, relative)
+    atomic_write_text(Path(out_dir) / LATEST_MARKER, relative)
 
 
 def latest_checkpoint(out_dir: str | Path) -> Path | None:
