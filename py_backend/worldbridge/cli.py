@@ -101,7 +101,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, rest: list[s
 
         return export_onnx_main(rest)
     if args.command == "eval":
-        from worldbridge.evaluation.evaluate import eval_main
+        from worldbridge.evaluation.cli import eval_main
 
         return eval_main(rest)
     if rest:

@@ -1,8 +1,10 @@
 """Evaluation of frame generators on held-out recorded trajectories (``worldbridge eval``).
 
 Metrics (:mod:`worldbridge.evaluation.metrics`): PSNR, SSIM (Wang et al. 2004) and the
-depth-based warping error; the protocols (:mod:`worldbridge.evaluation.evaluate`:
-``extrapolation``, the default, and ``interpolation``) run the fills, the frame model
+depth-based warping error. The protocols (:mod:`~worldbridge.evaluation.cases`:
+``extrapolation``, the default, and ``interpolation``) are run by
+:mod:`~worldbridge.evaluation.runner`, reported by :mod:`~worldbridge.evaluation.report` and
+driven from :mod:`~worldbridge.evaluation.cli`; they run the fills, the frame model
 (anchor-locked and not) and its multi-step teacher through the serving pipeline against
 the engine's ground truth.
 
@@ -20,18 +22,14 @@ frame-model number.
 
 from worldbridge.evaluation.autoencoder import evaluate_autoencoder, heldout_images
 from worldbridge.evaluation.baselines import BASELINE_FILLS, telea_fill
-from worldbridge.evaluation.evaluate import (
+from worldbridge.evaluation.cases import (
     DEFAULT_DISTANCES,
-    METHOD_LABELS,
     PROTOCOLS,
     EvalCase,
-    EvalReport,
-    build_parser,
-    eval_main,
-    evaluate,
     extrapolation_cases,
     interpolation_cases,
 )
+from worldbridge.evaluation.cli import build_parser, eval_main
 from worldbridge.evaluation.metrics import (
     SSIM_SIGMA,
     SSIM_WINDOW,
@@ -65,6 +63,8 @@ from worldbridge.evaluation.regions import (
     classify_regions,
     region_mask,
 )
+from worldbridge.evaluation.report import METHOD_LABELS, EvalReport
+from worldbridge.evaluation.runner import evaluate
 
 __all__ = [
     "DEFAULT_DISTANCES",
