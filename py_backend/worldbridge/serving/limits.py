@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from dataclasses import dataclass
 
 from worldbridge.serving.texture import TextureFormat
@@ -50,8 +51,6 @@ class ServerLimits:
 
 def default_memory_budget(workers: int = 1) -> int:
     """Half of this machine's physical memory shared by ``workers`` render workers, bytes."""
-    import os
-
     total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     return total // 2 // max(1, workers)
 

@@ -252,7 +252,7 @@ class CloseSession(msgspec.Struct, tag_field="op", tag="close", frozen=True):
 
 
 class Shutdown(msgspec.Struct, tag_field="op", tag="shutdown", frozen=True):
-    pass
+    """Stop serving: the worker leaves its loop and exits."""
 
 
 class Ping(msgspec.Struct, tag_field="op", tag="ping", frozen=True):

@@ -120,8 +120,9 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
         async def close() -> None:
             try:
                 await self.pool.request(worker_id, proto.CloseSession(id=0, session=session_id), timeout_s=30)
-            except (WorkerUnavailable, WorkerError, asyncio.TimeoutError):
-                pass
+            except (WorkerUnavailable, WorkerError, asyncio.TimeoutError) as e:
+                # a worker that is gone took the session with it
+                log.info("could not close abandoned session %s on %s: %s", session_id, worker_id, e)
 
         task = asyncio.get_running_loop().create_task(close())
         self._background.add(task)

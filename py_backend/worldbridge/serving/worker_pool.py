@@ -20,6 +20,7 @@ The pattern is vLLM's engine-core client: the gRPC event loop never waits on PyT
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import itertools
 import logging
@@ -290,10 +291,9 @@ class WorkerPool:
 
     async def _refuse(self, identity: bytes, reason: str) -> None:
         log.warning("refusing a worker connection: %s", reason)
-        try:
+        # the refused peer may already have gone (ROUTER_MANDATORY: EHOSTUNREACH); nothing to tell it then
+        with contextlib.suppress(zmq.ZMQError):
             await self._sock.send_multipart([identity, *self._codec.encode(proto.Refused(reason=reason))])
-        except zmq.ZMQError:
-            pass
 
     async def _on_ready(self, identity: bytes, msg: proto.Ready) -> None:
         label = proto.clip(msg.name, 64)
@@ -353,10 +353,9 @@ class WorkerPool:
                 next_ping = now + proto.PING_INTERVAL_S
                 for w in list(self.workers.values()):
                     if w.serving and w.identity is not None:
-                        try:
+                        # a worker that just disconnected is marked down below by its silence
+                        with contextlib.suppress(zmq.ZMQError):
                             await self._sock.send_multipart([w.identity, *ping])
-                        except zmq.ZMQError:
-                            pass
             for w in list(self.workers.values()):
                 exited = (w.serving and w.local and w.process is not None
                           and w.process.poll() is not None)
