@@ -25,9 +25,9 @@ import numpy as np
 from worldbridge.client import BridgeClient, PoseRequest, ReferenceView
 from worldbridge.geometry import Convention, Intrinsics
 from worldbridge.serving import ServerConfig
-from worldbridge.serving.server import Gateway
-from worldbridge.serving.session_state import OutputSpec, WorkerSession
-from worldbridge.serving.texture import TextureFormat
+from worldbridge.serving.gateway.server import Gateway
+from worldbridge.serving.worker.session import OutputSpec, WorkerSession
+from worldbridge.wire.texture import TextureFormat
 
 
 def scene(size: int):

@@ -56,7 +56,7 @@ from worldbridge.models import (
 from worldbridge.models.pipeline import FramePipeline
 from worldbridge.render import render_points
 from worldbridge.render import warmup as render_warmup
-from worldbridge.serving.texture import RowOrder, TextureFormat, encode_texture
+from worldbridge.wire.texture import RowOrder, TextureFormat, encode_texture
 
 TIMESTEPS = (999, 200)
 

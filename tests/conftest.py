@@ -15,7 +15,7 @@ import pytest
 
 from worldbridge.geometry import Convention, Intrinsics
 from worldbridge.serving import ServerConfig
-from worldbridge.serving.server import Gateway
+from worldbridge.serving.gateway.server import Gateway
 
 
 class GatewayThread:

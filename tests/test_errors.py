@@ -56,8 +56,8 @@ def test_status_names_are_grpc_codes():
 def test_the_kinds_map_to_status_and_exit_codes():
     from worldbridge.geometry import IntrinsicsError, PoseError
     from worldbridge.recording import DatasetExistsError, DatasetNameError, DatasetNotFoundError
-    from worldbridge.serving.server import InsecureBindError
-    from worldbridge.serving.worker_pool import WorkerError, WorkerUnavailable
+    from worldbridge.serving.gateway.server import InsecureBindError
+    from worldbridge.serving.gateway.worker_pool import WorkerError, WorkerUnavailable
 
     cases = [
         (PoseError("bad pose"), "INVALID_ARGUMENT", 2),
@@ -81,7 +81,7 @@ def test_the_kinds_map_to_status_and_exit_codes():
 
 
 def test_status_errors_carry_their_own_status():
-    from worldbridge.serving.wire import WireError
+    from worldbridge.serving.gateway.requests import WireError
 
     e = WireError(grpc.StatusCode.RESOURCE_EXHAUSTED, "too many pixels")
     assert e.code is grpc.StatusCode.RESOURCE_EXHAUSTED and grpc_status_name(e) == "RESOURCE_EXHAUSTED"

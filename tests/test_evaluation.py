@@ -352,7 +352,7 @@ def test_evaluation_frames_are_the_served_frames(tiny_setup):
     from worldbridge.models import DistilledSampler, FrameModelBundle
     from worldbridge.models.pipeline import FramePipeline
     from worldbridge.recording import load_dataset
-    from worldbridge.serving.session_state import OutputSpec, WorkerSession
+    from worldbridge.serving.worker.session import OutputSpec, WorkerSession
 
     bundle_dir, _, scenes = tiny_setup
     ds = load_dataset(scenes[0])

@@ -21,7 +21,7 @@ def test_stubs_match_protos():
 def test_enum_values_match_python_mirrors():
     """Python enums that mirror wire enums must keep the wire values."""
     from worldbridge.geometry import Convention, DepthEncoding, DepthKind
-    from worldbridge.serving.texture import RowOrder, TextureFormat
+    from worldbridge.wire.texture import RowOrder, TextureFormat
     from worldbridge.v1 import camera_pb2, image_pb2
 
     pairs = [(Convention, camera_pb2.Convention, "CONVENTION_"),

@@ -1,4 +1,4 @@
-"""Newest-pose-wins pacing without gRPC (worldbridge.serving.pacing)."""
+"""Newest-pose-wins pacing without gRPC (worldbridge.serving.gateway.pacing)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from worldbridge.serving.pacing import NewestWinsPacer, PacerClosedError
+from worldbridge.serving.gateway.pacing import NewestWinsPacer, PacerClosedError
 
 
 def run(coro):

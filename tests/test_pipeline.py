@@ -147,7 +147,7 @@ def test_output_unchanged_when_the_scene_is_scaled_by_10(normalization):
     """Every translation and depth times 10: the anchors and reference images are the same,
     and with pose normalisation so is every frame; raw metres (the legacy conditioning) are
     not invariant, which shows the check can fail."""
-    from worldbridge.serving.session_state import OutputSpec, WorkerSession
+    from worldbridge.serving.worker.session import OutputSpec, WorkerSession
 
     pipe = _pipeline(anchor_lock=False, pose_normalization=normalization)
     rng = np.random.default_rng(3)
@@ -174,7 +174,7 @@ def test_output_unchanged_when_the_scene_is_scaled_by_10(normalization):
 def test_serving_conditions_equal_the_training_inputs(tmp_path):
     """The anchor latent, its coverage and the normalised cameras the pipeline builds for a
     target are exactly what the trainer builds for the same (target, reference) pair."""
-    from worldbridge.serving.session_state import OutputSpec, WorkerSession
+    from worldbridge.serving.worker.session import OutputSpec, WorkerSession
     from worldbridge.training.clips import ClipDataset, ClipSpec
     from worldbridge.training.data import collate_clips
     from worldbridge.training.stage2 import frame_model_inputs
@@ -213,7 +213,7 @@ def _tiny_bundle(root):
 
 
 def test_keyframes_become_reference_views(tmp_path):
-    from worldbridge.serving.session_state import MAX_KEYFRAME_REFERENCES, OutputSpec, WorkerSession
+    from worldbridge.serving.worker.session import MAX_KEYFRAME_REFERENCES, OutputSpec, WorkerSession
 
     bundle = _tiny_bundle(tmp_path)
     k = Intrinsics.from_vertical_fov(60, 64, 64)

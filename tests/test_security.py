@@ -11,7 +11,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from worldbridge.client import BridgeClient, PoseRequest
 from worldbridge.geometry import Convention
 from worldbridge.serving import InsecureBindError, ServerConfig
-from worldbridge.serving.server import Gateway
+from worldbridge.serving.gateway.server import Gateway
 
 
 def test_default_config_binds_loopback():

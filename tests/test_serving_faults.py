@@ -252,7 +252,7 @@ def test_decode_bombs_and_oversized_requests_keep_the_gateway_small(tmp_path):
 
 
 def test_an_output_whose_frames_cannot_fit_a_message_is_refused_at_open(make_gateway, plane):
-    from worldbridge.serving.texture import TextureFormat
+    from worldbridge.wire.texture import TextureFormat
 
     gw = make_gateway(workers=1)
     with BridgeClient(gw.target) as c:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from worldbridge.geometry import DepthEncoding, DepthError, DepthKind, Intrinsics, decode_depth, encode_depth
-from worldbridge.serving.texture import RowOrder, TextureError, TextureFormat, decode_texture, encode_texture
+from worldbridge.wire.texture import RowOrder, TextureError, TextureFormat, decode_texture, encode_texture
 
 RGB = np.random.default_rng(0).integers(0, 256, (6, 5, 3), dtype=np.uint8)
 

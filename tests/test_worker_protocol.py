@@ -17,7 +17,7 @@ from worldbridge.client import BridgeClient, PoseRequest
 from worldbridge.geometry import Convention
 from worldbridge.serving import protocol as proto
 from worldbridge.serving.channel import ChannelSecurityError, secure_client, server_keys
-from worldbridge.serving.worker_pool import WorkerPool
+from worldbridge.serving.gateway.worker_pool import WorkerPool
 
 K = proto.Intrinsics6(50.0, 50.0, 16.0, 12.0, 32, 24)
 
@@ -330,7 +330,7 @@ def test_a_worker_leaves_a_gateway_that_went_silent(monkeypatch):
     import threading
 
     import worldbridge.memory
-    from worldbridge.serving import worker as worker_module
+    from worldbridge.serving.worker import main as worker_module
 
     monkeypatch.setattr(worldbridge.memory, "warmup", lambda: None)
     monkeypatch.setattr(proto, "GATEWAY_SILENCE_S", 1.5)

@@ -88,7 +88,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, rest: list[s
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if args.command == "worker":
-        from worldbridge.serving.worker import main as worker_main
+        from worldbridge.serving.worker.main import main as worker_main
 
         return worker_main(rest)
     if args.command == "record":

@@ -25,7 +25,7 @@ from worldbridge.client.messages import (
     pose_message,
     rgb_message,
 )
-from worldbridge.serving.texture import RowOrder, TextureFormat, decode_texture
+from worldbridge.wire.texture import RowOrder, TextureFormat, decode_texture
 from worldbridge.v1 import (
     frames_pb2,
     handshake_pb2,

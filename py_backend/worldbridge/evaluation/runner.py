@@ -3,7 +3,7 @@
 What is measured is what a served frame model is for (InSpatio-WorldFM, arXiv 2603.11911,
 sections 2.4-2.5): views of a scene the reference views did not see. Every frame goes
 through the serving code at the recording's own size: the session's scene memory and
-reference views (:class:`~worldbridge.serving.session_state.WorkerSession`, the one anchor
+reference views (:class:`~worldbridge.serving.worker.session.WorkerSession`, the one anchor
 builder with the sky rule), the anchor render at the target pose, and
 :class:`~worldbridge.models.pipeline.FramePipeline` for every model.
 
@@ -140,8 +140,8 @@ def evaluate(bundle_dir: str | Path | None, data: Sequence[str | Path], *,
     from worldbridge.models.checkpoint import load_checkpoint_extra, load_frame_model
     from worldbridge.models.schedule import NoiseSchedule, ScheduleConfig
     from worldbridge.recording import load_dataset
-    from worldbridge.serving.session_state import OutputSpec, WorkerSession
-    from worldbridge.serving.texture import RowOrder, TextureFormat
+    from worldbridge.serving.worker.session import OutputSpec, WorkerSession
+    from worldbridge.wire.texture import RowOrder, TextureFormat
 
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")

@@ -5,7 +5,7 @@ optical axis, OpenCV +Z) in metres. Two values are special, on the wire and insi
 
 * ``0``: invalid or unknown (no surface information; the pixel is not lifted);
 * ``+inf``: sky / background infinitely far away (lifted as a direction, see
-  :mod:`worldbridge.serving.session_state`). ``UINT16_MM`` cannot express it: there 0 is all.
+  :mod:`worldbridge.serving.worker.session`). ``UINT16_MM`` cannot express it: there 0 is all.
 
 On the wire a depth image has an encoding (float32 metres, float16 metres, uint16
 millimetres), a kind (planar z or ray distance from the camera centre) and raw

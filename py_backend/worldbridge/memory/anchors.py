@@ -1,6 +1,6 @@
 """The one anchor builder: how posed RGB-D views become the frame model's anchor input.
 
-Serving (:class:`~worldbridge.serving.session_state.WorkerSession`, through
+Serving (:class:`~worldbridge.serving.worker.session.WorkerSession`, through
 :class:`~worldbridge.models.pipeline.FramePipeline`) and training
 (:class:`~worldbridge.training.clips.ClipDataset`, through
 :func:`~worldbridge.training.stage2.frame_model_inputs`) both use these functions, so what

@@ -6,7 +6,7 @@ import asyncio
 import os
 from dataclasses import dataclass
 
-from worldbridge.serving.texture import TextureFormat
+from worldbridge.wire.texture import TextureFormat
 
 __all__ = ["ServerLimits", "PixelBudget", "frame_bytes_bound", "default_memory_budget"]
 

@@ -14,7 +14,7 @@ Nothing that arrives on the worker socket is trusted until :meth:`Codec.decode` 
 accepted it; a message it refuses raises :class:`ProtocolError`, which the receive loops
 log and drop.
 
-Channel handshake (see :mod:`worldbridge.serving.worker_pool`):
+Channel handshake (see :mod:`worldbridge.serving.gateway.worker_pool`):
 
 1. a worker connects and sends :class:`Ready` (with the spawn key of a local worker, or the
    token of a remote one);

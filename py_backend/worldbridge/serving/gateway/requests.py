@@ -25,7 +25,7 @@ from worldbridge.geometry import (
     to_opencv_c2w,
 )
 from worldbridge.serving.limits import ServerLimits
-from worldbridge.serving.texture import TextureError, decode_texture
+from worldbridge.wire.texture import TextureError, decode_texture
 from worldbridge.v1 import camera_pb2, handshake_pb2, image_pb2
 
 __all__ = ["WireError", "PosedView", "check_hello", "parse_pose", "parse_intrinsics",

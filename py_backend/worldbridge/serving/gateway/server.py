@@ -22,10 +22,10 @@ from worldbridge.atomic_io import atomic_write_text
 from worldbridge.errors import ConfigError
 from worldbridge.generators.options import GeneratorOptions
 from worldbridge.serving.auth import TokenInterceptor
-from worldbridge.serving.handlers import add_servicer
+from worldbridge.serving.gateway.handlers import add_servicer
 from worldbridge.serving.limits import ServerLimits, default_memory_budget
-from worldbridge.serving.servicer import WorldBridgeServicer
-from worldbridge.serving.worker_pool import WorkerPool
+from worldbridge.serving.gateway.servicer import WorldBridgeServicer
+from worldbridge.serving.gateway.worker_pool import WorkerPool
 from worldbridge.v1 import service_pb2
 
 __all__ = ["ServerConfig", "Gateway", "serve", "SERVICE_NAME", "worker_health_name",

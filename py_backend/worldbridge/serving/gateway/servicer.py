@@ -1,7 +1,7 @@
 """The ``worldbridge.v1.WorldBridge`` gRPC servicer (grpc.aio, gateway process).
 
-It validates and converts every request (:mod:`worldbridge.serving.wire`), pins sessions to
-render workers (:mod:`worldbridge.serving.worker_pool`), applies newest-pose-wins pacing
+It validates and converts every request (:mod:`worldbridge.serving.gateway.requests`), pins sessions to
+render workers (:mod:`worldbridge.serving.gateway.worker_pool`), applies newest-pose-wins pacing
 on frame streams and writes recordings to disk. It never runs PyTorch itself.
 """
 
@@ -30,12 +30,12 @@ from worldbridge.recording import (
     RecordingError,
 )
 from worldbridge.serving import protocol as proto
-from worldbridge.serving.handlers import UndecodableRequest
+from worldbridge.serving.gateway.handlers import UndecodableRequest
 from worldbridge.serving.limits import PixelBudget, ServerLimits, frame_bytes_bound
-from worldbridge.serving.pacing import NewestWinsPacer
-from worldbridge.serving.sessions import SessionRecord, SessionRegistry
-from worldbridge.serving.texture import RowOrder, TextureFormat
-from worldbridge.serving.wire import (
+from worldbridge.serving.gateway.pacing import NewestWinsPacer
+from worldbridge.serving.gateway.sessions import SessionRecord, SessionRegistry
+from worldbridge.wire.texture import RowOrder, TextureFormat
+from worldbridge.serving.gateway.requests import (
     WireError,
     check_hello,
     parse_depth,
@@ -43,7 +43,7 @@ from worldbridge.serving.wire import (
     parse_pose,
     parse_view,
 )
-from worldbridge.serving.worker_pool import WorkerError, WorkerPool, WorkerUnavailable
+from worldbridge.serving.gateway.worker_pool import WorkerError, WorkerPool, WorkerUnavailable
 from worldbridge.v1 import (
     frames_pb2,
     handshake_pb2,
@@ -319,7 +319,7 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
 
     async def StreamFrames(self, request_iterator: AsyncIterator[frames_pb2.FrameRequest],
                            context) -> AsyncIterator[frames_pb2.Frame]:  # noqa: N802
-        """Newest pose wins (:class:`~worldbridge.serving.pacing.NewestWinsPacer`): at most one
+        """Newest pose wins (:class:`~worldbridge.serving.gateway.pacing.NewestWinsPacer`): at most one
         request per stream is being rendered; a request that is overtaken while waiting is
         dropped and reported in the next Frame."""
         out: asyncio.Queue = asyncio.Queue()

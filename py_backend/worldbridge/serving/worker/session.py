@@ -20,7 +20,7 @@ from worldbridge.geometry import Intrinsics
 from worldbridge.geometry.views import Camera, ReferenceView
 from worldbridge.memory import DEFAULT_MAX_POINTS, DEFAULT_VOXEL_SIZE, SceneMemory
 from worldbridge.memory.anchors import add_view, depth_scale
-from worldbridge.serving.texture import encode_texture
+from worldbridge.wire.texture import encode_texture
 
 __all__ = ["OutputSpec", "WorkerSession", "RenderedFrame", "MAX_KEYFRAME_REFERENCES", "BYTES_PER_POINT"]
 

@@ -53,7 +53,7 @@ from worldbridge.serving import protocol as proto
 from worldbridge.serving.auth import GATEWAY_PID_ENV, SPAWN_KEY_ENV, read_token
 from worldbridge.serving.channel import ipc_path, remove_if_orphaned, secure_client
 from worldbridge.serving.limits import default_memory_budget
-from worldbridge.serving.session_state import OutputSpec, WorkerSession
+from worldbridge.serving.worker.session import OutputSpec, WorkerSession
 
 __all__ = ["Worker", "WorkerRefused", "main", "HEARTBEAT_INTERVAL_S", "WELCOME_TIMEOUT_S"]
 
@@ -334,6 +334,3 @@ def _terminate(signum, frame) -> None:
     signal.signal(signum, signal.SIG_IGN)  # once: cleanup and interpreter exit run undisturbed
     raise SystemExit(128 + signum)
 
-
-if __name__ == "__main__":
-    sys.exit(main())
