@@ -24,6 +24,7 @@ import numpy as np
 
 from worldbridge.client import BridgeClient, PoseRequest, ReferenceView
 from worldbridge.geometry import Convention, Intrinsics
+from worldbridge.geometry.views import Camera, PosedView
 from worldbridge.serving import ServerConfig
 from worldbridge.serving.gateway.server import Gateway
 from worldbridge.serving.worker.session import OutputSpec, WorkerSession
@@ -53,13 +54,12 @@ def stats(ms: list[float]) -> dict:
 
 
 def in_process(view, size: int, repeats: int, warmup: int) -> list[float]:
-    sess = WorkerSession([{"rgb": view.rgb, "depth": view.depth, "c2w": view.c2w,
-                           "intrinsics": view.intrinsics}], "anchor",
+    sess = WorkerSession([PosedView(Camera(view.c2w, view.intrinsics), view.rgb, view.depth)], "anchor",
                          OutputSpec(size, size, TextureFormat.RGBA8, 1), seed=1)
     out = []
     for i, c2w in enumerate(poses(warmup + repeats)):
         t = time.perf_counter()
-        sess.render(c2w, view.intrinsics)
+        sess.render(Camera(c2w, view.intrinsics))
         if i >= warmup:
             out.append((time.perf_counter() - t) * 1e3)
     return out

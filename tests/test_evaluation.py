@@ -356,8 +356,7 @@ def test_evaluation_frames_are_the_served_frames(tiny_setup):
 
     bundle_dir, _, scenes = tiny_setup
     ds = load_dataset(scenes[0])
-    views = [{"rgb": ds.read_rgb(i), "depth": ds.read_depth(i), "c2w": ds.frames[i].c2w_cv,
-              "intrinsics": ds.frames[i].intrinsics} for i in (3, 9)]
+    views = [ds.read_view(i) for i in (3, 9)]
     spec = OutputSpec(64, 36, 1, 1)
     served = WorkerSession(views, "frame-model", spec, 5, options=GeneratorOptions(bundle=bundle_dir, device="cpu"))
     b = FrameModelBundle.load(bundle_dir)
@@ -365,7 +364,7 @@ def test_evaluation_frames_are_the_served_frames(tiny_setup):
                                     device="cpu")
     for i in (0, 12):
         f = ds.frames[i]
-        frame = served.render(f.c2w_cv, f.intrinsics).rgb
+        frame = served.render(Camera(f.c2w_cv, f.intrinsics)).rgb
         anchor = served.memory.render(f.c2w_cv, f.intrinsics.K, 36, 64)
         want = pipe.generate(anchor.image, anchor.mask, Camera(f.c2w_cv, f.intrinsics), served.references,
                              pose_seed(5, f.c2w_cv))

@@ -11,7 +11,7 @@ from helpers import record_synthetic_scene
 from worldbridge.generators import GeneratorOptions
 from worldbridge.geometry import Intrinsics
 from worldbridge.geometry.framing import SquareFit
-from worldbridge.geometry.views import Camera, ReferenceView, pose_distance
+from worldbridge.geometry.views import Camera, PosedView, ReferenceView, pose_distance
 from worldbridge.models import (
     CompactAutoencoder,
     CompactAutoencoderConfig,
@@ -157,7 +157,7 @@ def test_output_unchanged_when_the_scene_is_scaled_by_10(normalization):
     frames = []
     for s in (1.0, 10.0):
         ref_c2w = _c2w(0.3 * s, 0.1 * s, yaw=0.2)
-        sess = WorkerSession([{"rgb": rgb, "depth": depth * s, "c2w": ref_c2w, "intrinsics": k}],
+        sess = WorkerSession([PosedView(Camera(ref_c2w, k), rgb, depth * s)],
                              "anchor", OutputSpec(64, 64, 1, 1), seed=0)
         target = _c2w(0.6 * s, 0.3 * s, yaw=0.1)
         a = sess.memory.render(target, k.K, 64, 64)
@@ -189,8 +189,8 @@ def test_serving_conditions_equal_the_training_inputs(tmp_path):
     ds = clips.datasets[0]
     ref = int(batch["reference_frame_index"][0, 0])
     depth = ds.read_depth(ref)
-    view = {"rgb": ds.read_rgb(ref), "depth": np.where(depth > 0, depth, np.inf).astype(np.float32),
-            "c2w": ds.frames[ref].c2w_cv, "intrinsics": ds.frames[ref].intrinsics}
+    view = PosedView(Camera(ds.frames[ref].c2w_cv, ds.frames[ref].intrinsics), ds.read_rgb(ref),
+                     np.where(depth > 0, depth, np.inf).astype(np.float32))
     sess = WorkerSession([view], "anchor", OutputSpec(64, 64, 1, 1), seed=0)
     for i in (0, 7, 14):
         f = ds.frames[int(batch["target_frame_index"][i])]
@@ -218,21 +218,21 @@ def test_keyframes_become_reference_views(tmp_path):
     bundle = _tiny_bundle(tmp_path)
     k = Intrinsics.from_vertical_fov(60, 64, 64)
     rng = np.random.default_rng(0)
-    view = {"rgb": rng.integers(0, 256, (64, 64, 3), dtype=np.uint8),
-            "depth": np.full((64, 64), 3.0, np.float32), "c2w": np.eye(4), "intrinsics": k}
+    view = PosedView(Camera(np.eye(4), k), rng.integers(0, 256, (64, 64, 3), dtype=np.uint8),
+                     np.full((64, 64), 3.0, np.float32))
     sess = WorkerSession([view], "frame-model", OutputSpec(64, 64, 1, 1), seed=0,
                          options=GeneratorOptions(bundle=bundle, device="cpu"))
     pipe = sess.generator.pipeline
-    sess.render(_c2w(2.0), k)
+    sess.render(Camera(_c2w(2.0), k))
     assert len(sess.references) == 1 and pipe.reference_builds == 1
     depth = np.full((64, 64), 6.0, np.float32)
-    frame = sess.render(_c2w(2.0), k, depth=depth, keyframe=True).rgb
+    frame = sess.render(Camera(_c2w(2.0), k), depth=depth, keyframe=True).rgb
     kf = sess.references[-1]
     assert kf.keyframe and kf.scale == 6.0 and np.array_equal(kf.rgb, frame)
-    sess.render(_c2w(2.1), k)
+    sess.render(Camera(_c2w(2.1), k))
     assert pipe.reference_builds == 2  # the keyframe is the nearest view now
     for i in range(MAX_KEYFRAME_REFERENCES + 3):
-        sess.render(_c2w(3.0 + i), k, depth=depth, keyframe=True)
+        sess.render(Camera(_c2w(3.0 + i), k), depth=depth, keyframe=True)
     assert sum(r.keyframe for r in sess.references) == MAX_KEYFRAME_REFERENCES
     assert not sess.references[0].keyframe  # the engine's reference view is kept
 

@@ -64,16 +64,6 @@ __all__ = ["evaluate"]
 _LOG = logging.getLogger(__name__)
 
 
-def _read_view(ds: Any, frame: int, zero_depth_is_sky: bool) -> dict[str, Any]:
-    """A recorded frame as the engine sends it: sky (0 in a recording) as +inf."""
-    rec = ds.frames[frame]
-    depth = ds.read_depth(frame).astype(np.float32)
-    if zero_depth_is_sky:
-        depth = np.where(depth > 0, depth, np.float32(np.inf)).astype(np.float32)
-    return {"rgb": ds.read_rgb(frame), "depth": depth, "c2w": rec.c2w_cv,
-            "intrinsics": rec.intrinsics}
-
-
 def _model_methods(bundle: Any, teacher: Any, teacher_steps: Sequence[int], device: Any,
                    precision: str) -> list[tuple[str, int | None, Any]]:
     """(name, steps, pipeline) of the frame model and its teacher runs."""
@@ -135,7 +125,6 @@ def evaluate(bundle_dir: str | Path | None, data: Sequence[str | Path], *,
 
     from worldbridge.generators.base import pose_seed
     from worldbridge.generators.options import GeneratorOptions
-    from worldbridge.geometry.views import Camera
     from worldbridge.models.bundle import FrameModelBundle
     from worldbridge.models.checkpoint import load_checkpoint_extra, load_frame_model
     from worldbridge.models.schedule import NoiseSchedule, ScheduleConfig
@@ -198,21 +187,20 @@ def evaluate(bundle_dir: str | Path | None, data: Sequence[str | Path], *,
     case_info = []
     for ci, (n_refs, case) in enumerate(cases):
         ds = datasets[case.dataset_index]
-        views = [_read_view(ds, f, zero_depth_is_sky) for f in case.references]
-        k0 = views[0]["intrinsics"]
+        views = [ds.read_view(f, sky_as_inf=zero_depth_is_sky) for f in case.references]
+        k0 = views[0].intrinsics
         spec = OutputSpec(k0.width, k0.height, int(TextureFormat.RGBA8), int(RowOrder.TOP_DOWN))
         session = WorkerSession(views, "anchor", spec, seed)
-        ref_geometry = [(v["depth"], v["intrinsics"], v["c2w"]) for v in views]
+        ref_geometry = [(v.depth, v.intrinsics, v.camera.c2w) for v in views]
 
         def frames_at(frame: int) -> dict[str, Any]:
-            v = _read_view(ds, frame, zero_depth_is_sky)
-            k = v["intrinsics"]
-            anchor = session.memory.render(v["c2w"], k.K, k.height, k.width)
-            labels = classify_regions(v["depth"], k, v["c2w"], ref_geometry, anchor.mask)
+            v = ds.read_view(frame, sky_as_inf=zero_depth_is_sky)
+            target = v.camera
+            anchor = session.memory.render_camera(target)
+            labels = classify_regions(v.depth, v.intrinsics, target.c2w, ref_geometry, anchor.mask)
             outs = {"anchor": fill_holes(anchor.image, anchor.mask),
                     "telea": telea_fill(anchor.image, anchor.mask)}
-            target = Camera(v["c2w"], k)
-            s = pose_seed(seed, v["c2w"])
+            s = pose_seed(seed, target.c2w)
             for name, _, pipe in models:
                 raw = pipe.model_frame(anchor.image, anchor.mask, target, session.references, s)
                 outs[name] = pipe.composite(raw, anchor.image, anchor.mask, anchor_lock=True)
@@ -227,17 +215,15 @@ def evaluate(bundle_dir: str | Path | None, data: Sequence[str | Path], *,
             hole_frac = float(np.isin(labels, (DISOCCLUDED, OUTSIDE)).mean())
             holes.setdefault((n_refs, dist), []).append(hole_frac)
             for name, out in cur["outs"].items():
-                acc((n_refs, dist, name)).add(out, v["rgb"], labels)
+                acc((n_refs, dist, name)).add(out, v.rgb, labels)
             if nxt < 0 or not 0 <= nxt < len(ds):
                 continue
             nx = frames_at(nxt)
             w = nx["view"]
-            warp_args = (nx["labels"], w["depth"], w["c2w"], v["c2w"], w["intrinsics"].K, v["depth"])
+            warp_args = (nx["labels"], w.depth, w.camera.c2w, v.camera.c2w, w.intrinsics.K, v.depth)
             for name, out in cur["outs"].items():
-                acc((n_refs, dist, name)).add_warp(out, nx["outs"][name], *warp_args,
-                                                   prev_K=v["intrinsics"].K)
-            acc((n_refs, dist, "engine")).add_warp(v["rgb"], w["rgb"], *warp_args,
-                                                   prev_K=v["intrinsics"].K)
+                acc((n_refs, dist, name)).add_warp(out, nx["outs"][name], *warp_args, prev_K=v.intrinsics.K)
+            acc((n_refs, dist, "engine")).add_warp(v.rgb, w.rgb, *warp_args, prev_K=v.intrinsics.K)
         case_info.append({"recording": str(ds.path), "references": list(case.references),
                           "targets": [list(t) for t in case.targets]})
         say(f"eval case {ci + 1}/{len(cases)} ({ds.path.name}, {n_refs} reference(s) at "

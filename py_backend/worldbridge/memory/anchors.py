@@ -28,6 +28,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from worldbridge.geometry.views import PosedView
+
 __all__ = ["SKY_DEPTH_M", "add_view", "anchor_model_image", "apply_hole_value", "depth_scale",
            "lifting_depth"]
 
@@ -62,16 +64,15 @@ def lifting_depth(depth: np.ndarray, zero_depth_is_sky: bool = False) -> np.ndar
     return d
 
 
-def add_view(memory: Any, rgb: np.ndarray, depth: np.ndarray, K: Any, c2w: Any, *,  # noqa: N803
-             reference: bool, zero_depth_is_sky: bool = False) -> int:
+def add_view(memory: Any, view: PosedView, *, reference: bool,
+             zero_depth_is_sky: bool = False) -> int:
     """Lift a posed RGB-D view into a scene memory with the sky rule.
 
     Args:
         memory: a :class:`~worldbridge.memory.SceneMemory`.
-        rgb: ``[H, W, 3]`` uint8.
-        depth: ``[H, W]`` floating planar z, metres (see :func:`lifting_depth`).
-        K: ``[3, 3]`` pinhole matrix in pixels, or an Intrinsics of size W x H.
-        c2w: ``[4, 4]`` OpenCV camera-to-world, metres.
+        view: the view; its ``rgb`` ``[H, W, 3]`` uint8 and ``depth`` ``[H, W]`` float32 planar
+            z, metres (see :func:`lifting_depth`) are both required. Its camera was checked
+            when it was made; no rigidity check runs here.
         reference: add in full (a reference view) or voxel de-duplicated (a keyframe).
         zero_depth_is_sky: see :func:`lifting_depth`.
 
@@ -79,10 +80,13 @@ def add_view(memory: Any, rgb: np.ndarray, depth: np.ndarray, K: Any, c2w: Any, 
         The number of points added.
 
     Raises:
-        ValueError: as :meth:`SceneMemory.add_view` and :func:`lifting_depth`.
+        ValueError: a view without rgb or depth, or as :meth:`SceneMemory.add_camera_view`
+            and :func:`lifting_depth`.
     """
-    return memory.add_view(rgb, lifting_depth(depth, zero_depth_is_sky), K, c2w,
-                           reference=reference)
+    if view.rgb is None or view.depth is None:
+        raise ValueError("a view lifted into the scene memory needs both rgb and depth")
+    return memory.add_camera_view(view.rgb, lifting_depth(view.depth, zero_depth_is_sky),
+                                  view.camera, reference=reference)
 
 
 def anchor_model_image(rgb: np.ndarray, mask: np.ndarray, size: int

@@ -36,6 +36,7 @@ import numpy as np
 
 from worldbridge.geometry.conventions import invert_rigid, validate_rigid
 from worldbridge.geometry.intrinsics import Intrinsics
+from worldbridge.geometry.views import Camera
 from worldbridge.memory import _unproject_numba, _voxel_set
 from worldbridge.render import zbuffer
 from worldbridge.render.zbuffer import AnchorRender
@@ -252,6 +253,33 @@ class SceneMemory:
                 or not floating, a dtype or C different from the memory's, a bad K or
                 intrinsics size, or c2w not a finite rigid transform (``PoseError``).
         """
+        d = self._check_view_arrays(rgb, depth)
+        k = _k_tuple(K, *d.shape)
+        pose = validate_rigid(zbuffer._host_f64(c2w, "c2w"), name="c2w")
+        return self._lift(rgb, d, k, pose, reference)
+
+    def add_camera_view(self, rgb: np.ndarray, depth: np.ndarray, camera: Camera, *,
+                        reference: bool = False) -> int:
+        """:meth:`add_view` at a :class:`~worldbridge.geometry.views.Camera`, whose pose was
+        checked when it was made (no rigidity check here).
+
+        Args:
+            rgb, depth, reference: as :meth:`add_view`; ``H, W`` are the camera's size.
+            camera: the view's camera (OpenCV c2w, metres; intrinsics in pixels).
+
+        Returns:
+            Number of points added.
+
+        Raises:
+            ValueError: as :meth:`add_view` for the arrays, or arrays of another size than
+                the camera's intrinsics.
+        """
+        d = self._check_view_arrays(rgb, depth)
+        return self._lift(rgb, d, _k_tuple(camera.intrinsics, *d.shape), camera.c2w, reference)
+
+    def _check_view_arrays(self, rgb: np.ndarray, depth: np.ndarray) -> np.ndarray:
+        """Check a view's colours and depth against each other and the memory; return the
+        depth as float32."""
         if not isinstance(rgb, np.ndarray):
             raise ValueError(f"rgb must be a numpy array, got {type(rgb).__name__}")
         if rgb.ndim != 3 or rgb.shape[2] < 1:
@@ -266,9 +294,10 @@ class SceneMemory:
                                          or rgb.shape[2] != self._colors.shape[1]):
             raise ValueError(f"rgb is {rgb.dtype} with {rgb.shape[2]} channels but this memory "
                              f"holds {self._colors.dtype} with {self._colors.shape[1]}")
-        k = _k_tuple(K, *d.shape)
-        pose = validate_rigid(zbuffer._host_f64(c2w, "c2w"), name="c2w")
+        return d
 
+    def _lift(self, rgb: np.ndarray, d: np.ndarray, k: tuple[float, float, float, float],
+              pose: np.ndarray, reference: bool) -> int:
         points, pixels = _unproject(d, k, pose)
         if self.max_points is not None and len(points) > self.max_points:
             take = np.linspace(0, len(points) - 1, self.max_points).round().astype(np.int64)
@@ -373,10 +402,25 @@ class SceneMemory:
             raise ValueError("height and width are required when K is a matrix, got "
                              f"height={height!r}, width={width!r}")
         pose = validate_rigid(zbuffer._host_f64(c2w, "c2w"), name="c2w")
+        return self._render_w2c(invert_rigid(pose), K, height, width, point_radius_px, near, backend)
+
+    def render_camera(self, camera: Camera, *, point_radius_px: int = 0,
+                      near: float = zbuffer.DEFAULT_NEAR, backend: zbuffer.Backend = "auto"
+                      ) -> AnchorRender:
+        """:meth:`render` at a :class:`~worldbridge.geometry.views.Camera`, at its intrinsics'
+        size, with the world-to-camera it already holds (no rigidity check, no inversion).
+
+        Raises:
+            ValueError: any error of ``render_points``.
+        """
+        k = camera.intrinsics
+        return self._render_w2c(camera.w2c, k, k.height, k.width, point_radius_px, near, backend)
+
+    def _render_w2c(self, w2c: np.ndarray, K: Any, height: int, width: int,  # noqa: N803
+                    point_radius_px: int, near: float, backend: zbuffer.Backend) -> AnchorRender:
         points, colors = self._render_inputs()
-        return zbuffer.render_points(points, colors, invert_rigid(pose), K, height, width,
-                                     near=near, point_radius_px=point_radius_px,
-                                     backend=backend)
+        return zbuffer.render_points(points, colors, w2c, K, height, width, near=near,
+                                     point_radius_px=point_radius_px, backend=backend)
 
     def _render_inputs(self) -> tuple[Any, Any]:
         colors = self._colors if self._colors is not None else np.empty((0, 3), np.uint8)

@@ -19,6 +19,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from worldbridge.atomic_io import atomic_write_bytes
+from worldbridge.geometry.views import Camera, PosedView
 from worldbridge.recording.errors import DatasetError, DatasetNotFoundError
 from worldbridge.recording.frame_record import FrameRecord, parse_frame_entry
 from worldbridge.recording.journal import read_journal
@@ -105,6 +106,30 @@ class Dataset:
             raise DatasetError(f"dataset {self.path}: frame {index}: {e}") from e
         _check_size(self.path, frame, depth.shape, frame.depth_path)
         return depth
+
+    def read_view(self, index: int, *, sky_as_inf: bool = False) -> PosedView:
+        """Frame ``index`` as a :class:`~worldbridge.geometry.views.PosedView`: its camera
+        (OpenCV c2w, metres, checked here), RGB and depth (as :meth:`read_depth`).
+
+        Args:
+            index: the frame.
+            sky_as_inf: depth 0 (invalid or sky in a recording) read as +inf (sky), as an
+                engine sends it.
+
+        Raises:
+            IndexError: no such frame.
+            DatasetError: as :meth:`read_rgb` and :meth:`read_depth`, or a recorded pose that
+                is not a finite rigid transform.
+        """
+        frame = self.frames[index]
+        try:
+            camera = Camera(frame.c2w_cv, frame.intrinsics)
+        except ValueError as e:
+            raise DatasetError(f"dataset {self.path}: frame {index}: {e}") from e
+        depth = self.read_depth(index)
+        if sky_as_inf:
+            depth = np.where(depth > 0, depth, np.float32(np.inf)).astype(np.float32)
+        return PosedView(camera, self.read_rgb(index), depth)
 
 
 def _check_size(path: Path, frame: FrameRecord, shape: tuple[int, ...], file: Path) -> None:

@@ -33,6 +33,8 @@ import msgspec
 import numpy as np
 
 from worldbridge.errors import InvalidInput
+from worldbridge.geometry.intrinsics import Intrinsics
+from worldbridge.geometry.views import Camera, PosedView
 
 __all__ = [
     "ARRAY_DTYPES", "ARRAY_EXT", "MAX_ARRAY_DIMS", "MAX_TEXT", "Codec", "ProtocolError", "Status",
@@ -106,6 +108,19 @@ class Intrinsics6(msgspec.Struct, array_like=True, frozen=True):
     width: int
     height: int
 
+    @classmethod
+    def of(cls, k: Intrinsics) -> Intrinsics6:
+        """The message of an :class:`Intrinsics`."""
+        return cls(float(k.fx), float(k.fy), float(k.cx), float(k.cy), int(k.width), int(k.height))
+
+    def intrinsics(self) -> Intrinsics:
+        """The :class:`Intrinsics` it carries.
+
+        Raises:
+            IntrinsicsError (a ValueError): non-finite or non-positive values or sizes.
+        """
+        return Intrinsics(self.fx, self.fy, self.cx, self.cy, self.width, self.height)
+
 
 class View(msgspec.Struct, frozen=True):
     """A posed reference view: ``rgb`` [H, W, 3] uint8, ``depth`` [H, W] float32 metres
@@ -120,6 +135,20 @@ class View(msgspec.Struct, frozen=True):
         _check_array("rgb", self.rgb, (-1, -1, 3), ("|u1",))
         _check_array("depth", self.depth, (-1, -1), ("<f4",))
         _check_array("c2w", self.c2w, (4, 4), ("<f8",))
+
+    @classmethod
+    def of(cls, view: PosedView) -> View:
+        """The message of a view with rgb (sent by the gateway)."""
+        return cls(rgb=view.rgb, depth=view.depth, c2w=view.camera.c2w, K=Intrinsics6.of(view.intrinsics))
+
+    def posed_view(self) -> PosedView:
+        """The :class:`PosedView` it carries; its camera is checked here, once per process.
+
+        Raises:
+            ValueError: a c2w that is not a finite rigid transform (``PoseError``), bad
+                intrinsics, or arrays not of the intrinsics' size.
+        """
+        return PosedView(Camera(self.c2w, self.K.intrinsics()), self.rgb, self.depth)
 
 
 class Output(msgspec.Struct, frozen=True):
@@ -244,6 +273,22 @@ class Render(msgspec.Struct, tag_field="op", tag="render", frozen=True):
     def __post_init__(self) -> None:
         _check_array("c2w", self.c2w, (4, 4), ("<f8",))
         _check_array("depth", self.depth, (-1, -1), ("<f4",))
+
+    @classmethod
+    def at(cls, camera: Camera, *, session: str, depth: np.ndarray | None = None,
+           keyframe: bool = False, id: int = 0) -> Render:  # noqa: A002 (the message's field)
+        """The message rendering ``session`` at ``camera`` (sent by the gateway)."""
+        return cls(id=id, session=session, c2w=camera.c2w, K=Intrinsics6.of(camera.intrinsics), depth=depth,
+                   keyframe=keyframe)
+
+    def camera(self) -> Camera:
+        """The :class:`Camera` it carries, checked here, once per process.
+
+        Raises:
+            ValueError: a c2w that is not a finite rigid transform (``PoseError``) or bad
+                intrinsics.
+        """
+        return Camera(self.c2w, self.K.intrinsics())
 
 
 class CloseSession(msgspec.Struct, tag_field="op", tag="close", frozen=True):

@@ -86,7 +86,8 @@ import cv2
 import numpy as np
 import torch
 
-from worldbridge.geometry import Intrinsics, invert_rigid
+from worldbridge.geometry import Intrinsics
+from worldbridge.geometry.views import PosedView
 from worldbridge.geometry.framing import SquareFit
 from worldbridge.memory import SceneMemory
 from worldbridge.memory.anchors import add_view, depth_scale
@@ -523,12 +524,11 @@ class ClipDataset(torch.utils.data.Dataset):
         targets = np.sort(rng.choice(targets, k, replace=len(targets) < k))
         return refs, targets
 
-    def _read(self, ds: Dataset, frame: int) -> tuple[np.ndarray, np.ndarray, Intrinsics,
-                                                       np.ndarray]:
-        rec = ds.frames[frame]
-        rgb, depth, k = crop_resize(ds.read_rgb(frame), ds.read_depth(frame), rec.intrinsics,
-                                    self.spec.image_size)
-        return rgb, depth, k, rec.c2w_cv
+    def _read(self, ds: Dataset, frame: int) -> PosedView:
+        """Frame ``frame`` centre-cropped and resized to the model's square side."""
+        view = ds.read_view(frame)
+        rgb, depth, k = crop_resize(view.rgb, view.depth, view.intrinsics, self.spec.image_size)
+        return PosedView(view.camera.with_intrinsics(k), rgb, depth)
 
     def load(self, plan: ClipPlan) -> dict[str, torch.Tensor]:
         """Read, resize and render the clip that ``plan`` describes.
@@ -572,45 +572,43 @@ class ClipDataset(torch.utils.data.Dataset):
         memory = SceneMemory(max_points=None)
         lifted = plan.lifted if plan.lifted is not None else np.ones(len(refs), bool)
         drop_rng = np.random.default_rng([plan.sample_seed, 1])
-        for (rgb, depth, k, c2w), lift in zip(refs, lifted):
+        for view, lift in zip(refs, lifted):
             if not lift:
                 continue
             if plan.point_dropout > 0:  # NaN: not lifted (0 could mean sky)
-                depth = np.where(drop_rng.random(depth.shape) < plan.point_dropout,
-                                 np.float32(np.nan), depth)
-            add_view(memory, rgb, depth, k.K, c2w, reference=True,
-                     zero_depth_is_sky=spec.zero_depth_is_sky)
+                view = PosedView(view.camera, view.rgb, np.where(
+                    drop_rng.random(view.depth.shape) < plan.point_dropout, np.float32(np.nan), view.depth))
+            add_view(memory, view, reference=True, zero_depth_is_sky=spec.zero_depth_is_sky)
 
         s = spec.image_size
         n_t = len(tgts)
         anchor = np.zeros((n_t, s, s, 3), np.uint8)
         mask = np.zeros((n_t, s, s), bool)
         target_w2c = np.empty((n_t, 4, 4))
-        for i, (_, _, k, c2w) in enumerate(tgts):
-            target_w2c[i] = invert_rigid(c2w)
-            r = memory.render(c2w, k.K, s, s, point_radius_px=spec.point_radius_px,
-                              backend="numba")
+        for i, view in enumerate(tgts):
+            target_w2c[i] = view.camera.w2c
+            r = memory.render_camera(view.camera, point_radius_px=spec.point_radius_px, backend="numba")
             anchor[i], mask[i] = r.image, r.mask
         anchor_rgb = np.where(mask[:, None], _to_unit(anchor), np.float32(0.0))
-        ref_scale = np.array([depth_scale(d) for _, d, *_ in refs], np.float64)
+        ref_scale = np.array([depth_scale(v.depth) for v in refs], np.float64)
 
-        ref_w2c = np.stack([invert_rigid(c2w) for *_, c2w in refs])
-        ref_k = np.stack([k.K for _, _, k, _ in refs])
-        ref_rgb = _to_unit(np.stack([rgb for rgb, *_ in refs]))
+        ref_w2c = np.stack([v.camera.w2c for v in refs])
+        ref_k = np.stack([v.intrinsics.K for v in refs])
+        ref_rgb = _to_unit(np.stack([v.rgb for v in refs]))
         tr = plan.target_reference
         f32 = np.float32
         out = {
-            "target_rgb": _to_unit(np.stack([rgb for rgb, *_ in tgts])),
+            "target_rgb": _to_unit(np.stack([v.rgb for v in tgts])),
             "anchor_rgb": anchor_rgb.astype(f32, copy=False),
             "anchor_mask": mask[:, None].astype(f32),
             "anchor_keep": plan.anchor_keep.copy(),
             "reference_rgb": ref_rgb[tr],
             "target_w2c": target_w2c.astype(f32),
-            "target_K": np.stack([k.K for _, _, k, _ in tgts]).astype(f32),
+            "target_K": np.stack([v.intrinsics.K for v in tgts]).astype(f32),
             "reference_w2c": ref_w2c[tr].astype(f32),
             "reference_K": ref_k[tr].astype(f32),
             "reference_scale": ref_scale[tr].astype(f32),
-            "target_depth": np.stack([d for _, d, *_ in tgts])[:, None].astype(f32),
+            "target_depth": np.stack([v.depth for v in tgts])[:, None].astype(f32),
             "target_frame_index": plan.frames[plan.target_positions].copy(),
             "reference_frame_index": np.pad(plan.frames[plan.reference_positions],
                                             (0, spec.num_references - len(refs)),

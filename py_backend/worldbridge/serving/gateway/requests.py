@@ -22,13 +22,13 @@ from worldbridge.geometry import (
     IntrinsicsError,
     PoseError,
     decode_depth,
-    to_opencv_c2w,
 )
+from worldbridge.geometry.views import Camera, PosedView
 from worldbridge.serving.limits import ServerLimits
 from worldbridge.wire.texture import TextureError, decode_texture
 from worldbridge.v1 import camera_pb2, handshake_pb2, image_pb2
 
-__all__ = ["WireError", "PosedView", "check_hello", "parse_pose", "parse_intrinsics",
+__all__ = ["WireError", "CapturedView", "check_hello", "parse_camera", "parse_intrinsics",
            "parse_depth", "parse_rgb", "parse_view"]
 
 
@@ -51,25 +51,21 @@ def _invalid(message: str) -> WireError:
     return WireError(grpc.StatusCode.INVALID_ARGUMENT, message)
 
 
-@dataclass
-class PosedView:
-    """A validated view: what a reference view or a captured frame carries.
+@dataclass(frozen=True)
+class CapturedView:
+    """A validated view as the engine sent it: a reference view or a captured frame.
 
     Attributes:
-        c2w: ``[4, 4]`` float64 OpenCV camera-to-world, metres.
-        engine_c2w: ``[4, 4]`` float64 pose as the engine sent it.
+        view: the view in the backend's terms (OpenCV camera, metres; RGB top row first or
+            None; float32 planar depth in metres or None).
+        engine_c2w: ``[4, 4]`` float64 pose as the engine sent it (its convention and units),
+            what a recording keeps beside the OpenCV pose.
         convention: the engine's convention.
-        intrinsics: the camera.
-        rgb: ``[H, W, 3]`` uint8 RGB top-down, or None.
-        depth: ``[H, W]`` float32 planar z metres (0 = invalid), or None.
     """
 
-    c2w: np.ndarray
+    view: PosedView
     engine_c2w: np.ndarray
     convention: Convention
-    intrinsics: Intrinsics
-    rgb: np.ndarray | None = None
-    depth: np.ndarray | None = None
 
 
 def check_hello(hello: handshake_pb2.ClientHello) -> list[str]:
@@ -96,8 +92,10 @@ def check_hello(hello: handshake_pb2.ClientHello) -> list[str]:
     return []
 
 
-def parse_pose(pose: camera_pb2.CameraPose, field: str = "pose") -> tuple[np.ndarray, np.ndarray, Convention]:
-    """Return ``(c2w_opencv [4,4] metres, engine_c2w [4,4], convention)``.
+def parse_camera(pose: camera_pb2.CameraPose, intrinsics: Intrinsics, field: str = "pose"
+                 ) -> tuple[Camera, np.ndarray, Convention]:
+    """Return ``(camera, engine_c2w [4, 4] float64, convention)``: the pose checked once and
+    converted to OpenCV metres (:meth:`Camera.from_engine`).
 
     Raises:
         WireError: INVALID_ARGUMENT for a missing/unknown convention, a matrix that is not 16
@@ -105,10 +103,10 @@ def parse_pose(pose: camera_pb2.CameraPose, field: str = "pose") -> tuple[np.nda
     """
     values = np.asarray(pose.camera_to_world, dtype=np.float64)
     try:
-        c2w = to_opencv_c2w(values, pose.convention)
+        camera = Camera.from_engine(values, pose.convention, intrinsics)
     except PoseError as e:
         raise _invalid(f"{field}: {e}") from None
-    return c2w, values.reshape(4, 4), Convention(pose.convention)
+    return camera, values.reshape(4, 4), Convention(pose.convention)
 
 
 def parse_intrinsics(msg: camera_pb2.Intrinsics, limits: ServerLimits,
@@ -171,7 +169,7 @@ def parse_rgb(msg: image_pb2.Texture, limits: ServerLimits, field: str = "rgb") 
 
 def parse_view(pose: camera_pb2.CameraPose, intrinsics: camera_pb2.Intrinsics,
                rgb: image_pb2.Texture | None, depth: image_pb2.DepthImage | None,
-               limits: ServerLimits, field: str, require_rgb: bool = True) -> PosedView:
+               limits: ServerLimits, field: str, require_rgb: bool = True) -> CapturedView:
     """Validate a posed view (reference view or captured frame).
 
     Args:
@@ -182,8 +180,8 @@ def parse_view(pose: camera_pb2.CameraPose, intrinsics: camera_pb2.Intrinsics,
     Raises:
         WireError: INVALID_ARGUMENT naming the bad part; the RGB must have the intrinsics' size.
     """
-    c2w, engine_c2w, conv = parse_pose(pose, f"{field}.pose")
     k = parse_intrinsics(intrinsics, limits, f"{field}.intrinsics")
+    camera, engine_c2w, conv = parse_camera(pose, k, f"{field}.pose")
     image = None
     if rgb is not None:
         image = parse_rgb(rgb, limits, f"{field}.rgb")
@@ -193,5 +191,4 @@ def parse_view(pose: camera_pb2.CameraPose, intrinsics: camera_pb2.Intrinsics,
     elif require_rgb:
         raise _invalid(f"{field}.rgb is missing")
     z = parse_depth(depth, k, f"{field}.depth") if depth is not None else None
-    return PosedView(c2w=c2w, engine_c2w=engine_c2w, convention=conv, intrinsics=k, rgb=image,
-                     depth=z)
+    return CapturedView(PosedView(camera, image, z), engine_c2w, conv)

@@ -40,7 +40,7 @@ from worldbridge.serving.gateway.requests import (
     check_hello,
     parse_depth,
     parse_intrinsics,
-    parse_pose,
+    parse_camera,
     parse_view,
 )
 from worldbridge.serving.gateway.worker_pool import WorkerError, WorkerPool, WorkerUnavailable
@@ -253,8 +253,8 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
         views, ref_k = [], None
         for i, v in enumerate(request.reference_views):
             pv = parse_view(v.pose, v.intrinsics, v.rgb, v.depth if v.HasField("depth") else None,
-                            lim, f"reference_views[{i}]")
-            views.append(proto.View(rgb=pv.rgb, depth=pv.depth, c2w=pv.c2w, K=_k6(pv.intrinsics)))
+                            lim, f"reference_views[{i}]").view
+            views.append(proto.View.of(pv))
             ref_k = ref_k or pv.intrinsics
         if all(v.depth is None for v in views):
             raise WireError(grpc.StatusCode.INVALID_ARGUMENT, "no reference view carries depth: "
@@ -307,15 +307,14 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
     # ------------------------------------------------------------------ frames
 
     def _render_message(self, req: frames_pb2.FrameRequest, rec: SessionRecord) -> proto.Render:
-        c2w, _, _ = parse_pose(req.pose, "pose")
         k = parse_intrinsics(req.intrinsics, self.limits) if req.HasField("intrinsics") \
             else rec.default_intrinsics
+        camera, _, _ = parse_camera(req.pose, k, "pose")
         depth = parse_depth(req.depth, k) if req.HasField("depth") else None
         if req.keyframe and depth is None:
             raise WireError(grpc.StatusCode.INVALID_ARGUMENT, "keyframe requested without depth: "
                             "a keyframe is lifted into the memory with the engine's depth")
-        return proto.Render(id=0, session=rec.session_id, c2w=c2w, K=_k6(k), depth=depth,
-                            keyframe=bool(req.keyframe))
+        return proto.Render.at(camera, session=rec.session_id, depth=depth, keyframe=bool(req.keyframe))
 
     async def StreamFrames(self, request_iterator: AsyncIterator[frames_pb2.FrameRequest],
                            context) -> AsyncIterator[frames_pb2.Frame]:  # noqa: N802
@@ -471,7 +470,8 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
                 except WireError as e:
                     summary.rejected.add(sequence=f.sequence, code=e.code.value[0], message=e.message)
                     continue
-                await sink.call(writer.add_frame, v.rgb, v.depth, v.intrinsics, v.c2w,
+                view = v.view
+                await sink.call(writer.add_frame, view.rgb, view.depth, view.intrinsics, view.camera.c2w,
                                 v.engine_c2w, v.convention, f.client_timestamp_us, f.sequence)
         except RecordingError as e:
             failure = e
@@ -543,10 +543,6 @@ class _WriterThread:
         done = asyncio.wrap_future(self._pool.submit(self._close))
         self._pool.shutdown(wait=False)
         await asyncio.shield(done)
-
-
-def _k6(k: Intrinsics) -> proto.Intrinsics6:
-    return proto.Intrinsics6(float(k.fx), float(k.fy), float(k.cx), float(k.cy), int(k.width), int(k.height))
 
 
 def hash_seed(request: session_pb2.OpenSessionRequest) -> int:

@@ -48,7 +48,6 @@ from worldbridge.generators import (
     add_generator_arguments,
     available_generators,
 )
-from worldbridge.geometry import Intrinsics
 from worldbridge.serving import protocol as proto
 from worldbridge.serving.auth import GATEWAY_PID_ENV, SPAWN_KEY_ENV, read_token
 from worldbridge.serving.channel import ipc_path, remove_if_orphaned, secure_client
@@ -77,10 +76,6 @@ class GatewayGone(Unavailable, RuntimeError):
 
 class WorkerRefused(FailedPrecondition, RuntimeError):
     """The gateway refused this worker's ``ready`` (or never answered it)."""
-
-
-def _intrinsics(k: proto.Intrinsics6) -> Intrinsics:
-    return Intrinsics(k.fx, k.fy, k.cx, k.cy, k.width, k.height)
 
 
 class Worker:
@@ -242,8 +237,7 @@ class Worker:
             return error(proto.Status.INTERNAL, f"{type(e).__name__}: {e}")
 
     def _open(self, msg: proto.OpenSession) -> proto.OpenResult:
-        views = [{"rgb": v.rgb, "depth": v.depth, "c2w": v.c2w, "intrinsics": _intrinsics(v.K)}
-                 for v in msg.views]
+        views = [v.posed_view() for v in msg.views]
         out = msg.output
         spec = OutputSpec(out.width, out.height, out.format, out.row_order, out.jpeg_quality)
         if self.memory_budget_bytes:
@@ -266,7 +260,7 @@ class Worker:
         if sess is None:
             raise SessionNotFound(f"session {proto.clip(msg.session, 64)!r} is not open on worker "
                                   f"{self.worker_id}")
-        frame = sess.render(msg.c2w, _intrinsics(msg.K), msg.depth, msg.keyframe)
+        frame = sess.render(msg.camera(), msg.depth, msg.keyframe)
         out = sess.output
         return proto.FrameResult(
             texture=np.frombuffer(frame.texture, dtype=np.uint8), width=out.width,

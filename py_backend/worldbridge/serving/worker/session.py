@@ -16,8 +16,7 @@ from worldbridge.generators import (
     create_generator,
     pose_seed,
 )
-from worldbridge.geometry import Intrinsics
-from worldbridge.geometry.views import Camera, ReferenceView
+from worldbridge.geometry.views import Camera, PosedView, ReferenceView
 from worldbridge.memory import DEFAULT_MAX_POINTS, DEFAULT_VOXEL_SIZE, SceneMemory
 from worldbridge.memory.anchors import add_view, depth_scale
 from worldbridge.wire.texture import encode_texture
@@ -61,11 +60,11 @@ class WorkerSession:
     """Scene memory + generator for one engine session, pinned to one worker.
 
     Args:
-        views: list of dicts with ``rgb`` ``[H, W, 3]`` uint8, ``depth`` ``[H, W]`` float32
-            metres (0 = invalid, +inf = sky) or None, ``c2w`` ``[4, 4]`` OpenCV,
-            ``intrinsics`` :class:`Intrinsics`. Views with depth are lifted into the point
-            cloud by the one anchor builder (:func:`~worldbridge.memory.anchors.add_view`,
-            sky lifted far away); every view is a candidate reference view of the frame model.
+        views: the session's engine reference views, each with ``rgb`` (required) and
+            ``depth`` (metres, 0 = invalid, +inf = sky) or None. Views with depth are lifted
+            into the point cloud by the one anchor builder
+            (:func:`~worldbridge.memory.anchors.add_view`, sky lifted far away); every view
+            is a candidate reference view of the frame model.
         generator: a generator name (see :mod:`worldbridge.generators.registry`).
         output: the output texture spec.
         seed: session noise seed.
@@ -77,7 +76,7 @@ class WorkerSession:
         GeneratorUnavailableError: a generator without weights on this worker.
     """
 
-    def __init__(self, views: list[dict], generator: str, output: OutputSpec, seed: int,
+    def __init__(self, views: list[PosedView], generator: str, output: OutputSpec, seed: int,
                  max_points: int = DEFAULT_MAX_POINTS,
                  voxel_size: float = DEFAULT_VOXEL_SIZE,
                  options: GeneratorOptions | None = None):
@@ -87,25 +86,26 @@ class WorkerSession:
         self.memory = SceneMemory(max_points=max_points, voxel_size=voxel_size)
         self._view_ids = itertools.count()
         self.references: list[ReferenceView] = []
-        scales = [depth_scale(v["depth"]) for v in views if v["depth"] is not None]
+        scales = [depth_scale(v.depth) for v in views if v.depth is not None]
         fallback = float(np.median(scales)) if scales else 1.0
         for v in views:
-            if v["depth"] is not None:
-                add_view(self.memory, v["rgb"], v["depth"], v["intrinsics"].K, v["c2w"],
-                         reference=True)
-            scale = depth_scale(v["depth"]) if v["depth"] is not None else fallback
-            self.references.append(ReferenceView(next(self._view_ids), v["rgb"],
-                                                 Camera(v["c2w"], v["intrinsics"]), scale))
+            if v.rgb is None:
+                raise ValueError("a session's reference views need rgb")
+            if v.depth is not None:
+                add_view(self.memory, v, reference=True)
+            scale = depth_scale(v.depth) if v.depth is not None else fallback
+            self.references.append(ReferenceView(next(self._view_ids), v.rgb, v.camera, scale))
         self.frames_served = 0
 
     @staticmethod
-    def estimate_open_bytes(views: list[dict], output: OutputSpec,
+    def estimate_open_bytes(views: list[PosedView], output: OutputSpec,
                             max_points: int = DEFAULT_MAX_POINTS) -> int:
         """Upper estimate, bytes, of what a session opened from ``views`` holds: the reference
         images, one anchor point per depth pixel (capped at ``max_points``) and room for
         :data:`MAX_KEYFRAME_REFERENCES` keyframe images at the output size."""
-        images = sum(v["rgb"].nbytes + (v["depth"].nbytes if v["depth"] is not None else 0) for v in views)
-        points = min(max_points, sum(v["depth"].size for v in views if v["depth"] is not None))
+        images = sum((v.rgb.nbytes if v.rgb is not None else 0) + (v.depth.nbytes if v.depth is not None else 0)
+                     for v in views)
+        points = min(max_points, sum(v.depth.size for v in views if v.depth is not None))
         keyframes = MAX_KEYFRAME_REFERENCES * output.width * output.height * 3
         return images + points * BYTES_PER_POINT + keyframes
 
@@ -114,28 +114,26 @@ class WorkerSession:
         return (self.memory.num_points * BYTES_PER_POINT
                 + sum(r.rgb.nbytes for r in self.references))
 
-    def render(self, c2w: np.ndarray, intrinsics: Intrinsics, depth: np.ndarray | None = None,
+    def render(self, camera: Camera, depth: np.ndarray | None = None,
                keyframe: bool = False) -> RenderedFrame:
         """Render one frame at the output size.
 
         Args:
-            c2w: ``[4, 4]`` float64 OpenCV camera-to-world, metres.
-            intrinsics: the engine camera; rescaled to the output size when they differ.
+            camera: the engine camera (OpenCV c2w, metres); its intrinsics are rescaled to the
+                output size when they differ.
             depth: ``[h, w]`` float32 engine depth at this pose (planar z metres, +inf sky),
                 needed for ``keyframe``.
             keyframe: lift the served frame into the memory with ``depth`` and make it a
                 candidate reference view.
         """
         out = self.output
-        k = intrinsics if (intrinsics.width, intrinsics.height) == (out.width, out.height) \
-            else intrinsics.scaled(out.width, out.height)
-        target = Camera(c2w, k)
+        target = camera.scaled_to(out.width, out.height)
         t0 = time.perf_counter()
-        anchor = self.memory.render(c2w, k.K, out.height, out.width)
+        anchor = self.memory.render_camera(target)
         t1 = time.perf_counter()
         ctx = GenerationContext(anchor_rgb=anchor.image, anchor_depth=anchor.depth,
                                 anchor_mask=anchor.mask, target=target,
-                                references=self.references, seed=pose_seed(self.seed, c2w))
+                                references=self.references, seed=pose_seed(self.seed, target.c2w))
         rgb = self.generator.generate(ctx)
         t2 = time.perf_counter()
         texture = encode_texture(rgb, out.format, out.row_order, out.jpeg_quality)
@@ -143,7 +141,7 @@ class WorkerSession:
         if keyframe and depth is not None:
             if depth.shape != rgb.shape[:2]:
                 depth = cv2.resize(depth, (out.width, out.height), interpolation=cv2.INTER_NEAREST)
-            add_view(self.memory, rgb, depth, k.K, c2w, reference=False)
+            add_view(self.memory, PosedView(target, rgb, depth), reference=False)
             self._add_keyframe_reference(rgb, target, depth_scale(depth))
         self.frames_served += 1
         return RenderedFrame(texture=texture, anchor_ms=(t1 - t0) * 1e3, model_ms=(t2 - t1) * 1e3,
