@@ -20,11 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from worldbridge.demo import find_engine_example, load_example, run_demo
+from worldbridge.demo import run_demo
+from worldbridge.engines import panda3d as mod
 
 
 def engine_only(frames: int, size: int) -> dict:
-    mod = load_example(find_engine_example().name)
     poses = mod.camera_path(frames, "orbit")
     with mod.PandaEngine(size, size) as eng:
         for p in poses[:5]:

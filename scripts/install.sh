@@ -3,7 +3,7 @@
 # gRPC C++, protoc, CMake and GoogleTest for the Unreal plugin's client core; clang for the
 # plugin's MSVC-mode export check and shellcheck for its build scripts; Mono and NUnit for the
 # Unity package's core), the pinned CPU build of PyTorch, then the package with its
-# dev extras. Safe to re-run.
+# engine (Panda3D) and dev extras. Safe to re-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,5 +29,5 @@ PYTHON="${PYTHON:-python3}"
 .venv/bin/python -m pip install -q --upgrade pip
 # CPU PyTorch first: a bare `torch` requirement would pull the CUDA wheels.
 .venv/bin/python -m pip install -q "torch==2.13.0"
-.venv/bin/python -m pip install -q -e ".[dev]"
+.venv/bin/python -m pip install -q -e ".[engine,dev]"
 echo "WorldBridge installed in .venv ($(.venv/bin/python -c 'import worldbridge; print(worldbridge.__version__)'))"

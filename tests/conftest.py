@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import os
-import sys
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -132,7 +130,6 @@ def repo_root() -> Path:
     return Path(__file__).resolve().parents[1]
 
 
-ENGINE_EXAMPLE = repo_root() / "examples" / "panda3d_engine.py"
 ENGINE_SIZE = 256  # the engine's default is 512; a smaller image keeps the tests fast on 2 cores
 
 
@@ -145,18 +142,14 @@ def _engine_unavailable(reason: str):
 
 @pytest.fixture(scope="session")
 def panda_example():
-    """The ``examples/panda3d_engine.py`` module."""
+    """The ``worldbridge.engines.panda3d`` package (the Panda3D engine client)."""
     try:
         import panda3d  # noqa: F401
     except ImportError:
-        _engine_unavailable("panda3d is not installed (pip install panda3d)")
-    name = "worldbridge_example_panda3d_engine"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ENGINE_EXAMPLE)
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
+        _engine_unavailable("panda3d is not installed (pip install 'worldbridge[engine]')")
+    from worldbridge.engines import panda3d as engine_package
+
+    return engine_package
 
 
 @pytest.fixture(scope="session")

@@ -43,16 +43,18 @@ _LEGACY_PLAN = [
 
 @pytest.fixture(scope="module")
 def rec():
-    """``examples/record_training_data.py`` (it loads the engine example as the tests do)."""
-    from worldbridge.demo import load_example
+    """``worldbridge.engines.panda3d.record``, the recorder."""
+    from worldbridge.engines.panda3d import record
 
-    return load_example("record_training_data.py")
+    return record
 
 
 @pytest.fixture(scope="module")
 def pe(rec):
-    """The engine example module (no Panda3D needed until an engine is made)."""
-    return rec._eng
+    """The engine package ``worldbridge.engines.panda3d`` (no engine made yet)."""
+    from worldbridge.engines import panda3d
+
+    return panda3d
 
 
 @pytest.fixture(scope="module")

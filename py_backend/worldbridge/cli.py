@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("worker", help="run one render worker that connects to a gateway",
                    add_help=False)
     sub.add_parser("record", help="record training trajectories from the Panda3D engine "
-                   "(examples/record_training_data.py; --help for its options)", add_help=False)
+                   "(worldbridge.engines.panda3d.record; --help for its options)", add_help=False)
     sub.add_parser("export-onnx", help="export a frame-model bundle to ONNX Runtime graphs",
                    add_help=False)
     sub.add_parser("eval", help="evaluate a frame model on held-out trajectories (PSNR, SSIM, "
@@ -92,9 +92,14 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, rest: list[s
 
         return worker_main(rest)
     if args.command == "record":
-        from worldbridge.demo import load_example
-
-        load_example("record_training_data.py").main(rest)
+        try:
+            from worldbridge.engines.panda3d.record import main as record_main
+        except ImportError as e:  # no Panda3D: the message names the extra to install
+            if e.name != "panda3d":
+                raise
+            print(f"worldbridge record: {e}", file=sys.stderr)
+            return exit_code(e)
+        record_main(rest)
         return 0
     if args.command == "export-onnx":
         from worldbridge.models.onnx_export import export_onnx_main
@@ -139,9 +144,15 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, rest: list[s
         server_args = ["--anchor-lock", args.anchor_lock]
         if args.frame_model is not None:
             server_args += ["--frame-model", str(args.frame_model)]
-        run_demo(out=args.out, video=args.video, frames=args.frames, size=args.size,
-                 generator=args.generator, references=args.references, server_args=server_args,
-                 path=args.path, keyframe_every=args.keyframe_every)
+        try:
+            run_demo(out=args.out, video=args.video, frames=args.frames, size=args.size,
+                     generator=args.generator, references=args.references,
+                     server_args=server_args, path=args.path, keyframe_every=args.keyframe_every)
+        except ImportError as e:
+            if e.name != "panda3d":
+                raise
+            print(f"worldbridge demo: {e}", file=sys.stderr)
+            return exit_code(e)
         return 0
     return 2
 

@@ -1,13 +1,13 @@
 """``worldbridge demo``: start a local server, run the Panda3D engine client, write a preview.
 
-The engine client is ``examples/panda3d_engine.py`` of a source checkout (Panda3D renders
-the ``models/environment`` asset offscreen on Mesa's EGL, sends poses with ground-truth
-depth, and writes ``engine view | returned frame`` strips).
+The engine client is :mod:`worldbridge.engines.panda3d` (the ``engine`` extra: ``pip install
+'worldbridge[engine]'``): Panda3D renders the ``models/environment`` asset offscreen on
+Mesa's EGL, sends poses with ground-truth depth, and writes ``engine view | returned frame``
+strips.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -15,48 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-__all__ = ["run_demo", "start_server_process", "find_engine_example", "find_example", "load_example"]
-
-
-def find_example(name: str = "panda3d_engine.py") -> Path:
-    """Path of ``examples/<name>`` in the source checkout.
-
-    Raises:
-        FileNotFoundError: not running from a checkout.
-    """
-    path = Path(__file__).resolve().parents[2] / "examples" / name
-    if not path.exists():
-        raise FileNotFoundError(f"{path} not found: the engine examples run from a source "
-                                "checkout of WorldBridge (git clone, then pip install -e .)")
-    return path
-
-
-def find_engine_example() -> Path:
-    """Path of ``examples/panda3d_engine.py`` (see :func:`find_example`)."""
-    return find_example("panda3d_engine.py")
-
-
-def load_example(name: str):
-    """Import ``examples/<name>`` as the module ``worldbridge_example_<stem>``, once.
-
-    The module is registered in ``sys.modules`` before it runs (dataclasses need that) and
-    later calls return the same module, so the engine example's process-wide state (its
-    one render thread and EGL pipe) is shared with ``examples/record_training_data.py``
-    and the tests, which load it under the same name.
-    """
-    path = find_example(name)
-    module_name = f"worldbridge_example_{path.stem}"
-    if module_name in sys.modules:
-        return sys.modules[module_name]
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[module_name]
-        raise
-    return module
+__all__ = ["run_demo", "start_server_process"]
 
 
 def start_server_process(extra_args: list[str] | None = None, timeout_s: float = 120.0
@@ -94,8 +53,13 @@ def run_demo(out: Path, video: Path | None = None, frames: int = 48, size: int =
         server_args: extra ``worldbridge serve`` flags (e.g. ``--frame-model``).
         path: the camera path (``orbit``, ``dolly``, ``walk``).
         keyframe_every: every N-th frame is a keyframe (0: none).
+
+    Raises:
+        ImportError: Panda3D is not installed (the message names the ``engine`` extra).
     """
-    module = load_example("panda3d_engine.py")
+    # first, so that a missing Panda3D says so before a server is started
+    from worldbridge.engines.panda3d.client import main as engine_client
+
     data_dir = Path(tempfile.mkdtemp(prefix="worldbridge-demo-data-"))
     proc, port = start_server_process(["--data-dir", str(data_dir), *(server_args or [])])
     try:
@@ -104,7 +68,7 @@ def run_demo(out: Path, video: Path | None = None, frames: int = 48, size: int =
                 "--path", path, "--keyframe-every", str(keyframe_every)]
         if video is not None:
             argv += ["--video", str(video)]
-        return module.main(argv)
+        return engine_client(argv)
     finally:
         proc.terminate()
         try:
