@@ -286,3 +286,133 @@ def test_pixart_mapping_reproduces_diffusers_pixart_exactly(tmp_path):
             h = model._joint_step(block, h, block.modulation(t_mod), None)
         ours = model._unpatchify(model.final_layer(h, t_emb))
     torch.testing.assert_close(ours, expect, rtol=1e-5, atol=1e-5)
+
+
+# ----------------------------------------------------------------------------- generic primitives
+def _primitive_checkpoint(directory, **save_kwargs):
+    """A two-tensor checkpoint written by save_weights_and_config; returns (directory, state)."""
+    from worldbridge.models.checkpoint import save_weights_and_config
+
+    state = {"a.weight": torch.arange(6, dtype=torch.float32).view(2, 3), "b.bias": torch.ones(4)}
+    out = save_weights_and_config(directory, state, {"kind": "toy", "width": 3}, weights_name="w.safetensors",
+                                  config_name="c.json", **save_kwargs)
+    return out, state
+
+
+def test_primitives_round_trip_config_weights_and_extra(tmp_path):
+    from worldbridge.models.checkpoint import load_weights, read_config
+
+    out, state = _primitive_checkpoint(tmp_path / "new" / "ckpt", extra={"step": 7},
+                                       weights_metadata={"format": "toy"})
+    assert sorted(p.name for p in out.iterdir()) == ["c.json", "w.safetensors"]
+    assert read_config(out, "c.json") == {"kind": "toy", "width": 3, "_extra": {"step": 7}}
+    assert load_checkpoint_extra(out, config_name="c.json") == {"step": 7}
+    loaded = load_weights(out, state, weights_name="w.safetensors", check_finite=True)
+    assert loaded.keys() == state.keys() and all(torch.equal(loaded[k], state[k]) for k in state)
+    from safetensors import safe_open
+
+    with safe_open(str(out / "w.safetensors"), "pt") as f:
+        assert f.metadata() == {"format": "toy"}
+
+
+def test_save_weights_and_config_refuses_a_file_as_directory_and_bad_json(tmp_path):
+    from worldbridge.models.checkpoint import save_weights_and_config
+
+    (tmp_path / "plain").write_text("x")
+    with pytest.raises(CheckpointError, match=r"checkpoint path '.*plain' is not a directory"):
+        _primitive_checkpoint(tmp_path / "plain")
+    with pytest.raises(ValueError, match=r"extra for c\.json is not JSON-serialisable"):
+        _primitive_checkpoint(tmp_path / "a", extra={"nan": float("nan")})
+    with pytest.raises(ValueError, match=r"config for c\.json is not JSON-serialisable"):
+        save_weights_and_config(tmp_path / "b", {}, {"t": torch.zeros(1)}, weights_name="w.safetensors",
+                                config_name="c.json")
+    with pytest.raises(ValueError, match="extra must be a dict"):
+        _primitive_checkpoint(tmp_path / "c", extra=[1])
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()  # nothing written
+
+
+def test_read_config_errors_name_the_path(tmp_path):
+    from worldbridge.models.checkpoint import read_config
+
+    with pytest.raises(CheckpointError, match=r"checkpoint directory '.*nope' does not exist"):
+        read_config(tmp_path / "nope", "c.json")
+    (tmp_path / "file").write_text("{}")
+    with pytest.raises(CheckpointError, match=r"checkpoint path '.*file' is not a directory"):
+        read_config(tmp_path / "file", "c.json")
+    with pytest.raises(CheckpointError, match=r"has no c\.json"):
+        read_config(tmp_path, "c.json")
+    (tmp_path / "c.json").write_text('{"width": 3,')
+    with pytest.raises(CheckpointError, match=r"cannot read '.*c\.json': not valid JSON"):
+        read_config(tmp_path, "c.json")
+    (tmp_path / "c.json").write_bytes(b"\xff\xfe{}")
+    with pytest.raises(CheckpointError, match=r"cannot read '.*c\.json'"):
+        read_config(tmp_path, "c.json")
+    (tmp_path / "c.json").write_text("[1, 2]")
+    with pytest.raises(CheckpointError, match=r"'.*c\.json' must hold a JSON object, got list"):
+        read_config(tmp_path, "c.json")
+    (tmp_path / "c.json").write_text('{"_extra": 5}')
+    with pytest.raises(CheckpointError, match=r"_extra in '.*c\.json' must be an object, got int"):
+        load_checkpoint_extra(tmp_path, config_name="c.json")
+
+
+def test_load_weights_truncated_and_missing_files(tmp_path):
+    from worldbridge.models.checkpoint import load_weights
+
+    out, state = _primitive_checkpoint(tmp_path)
+    weights = out / "w.safetensors"
+    data = weights.read_bytes()
+    for damaged in (data[: len(data) - 5], data[:8], b""):
+        weights.write_bytes(damaged)
+        with pytest.raises(CheckpointError, match=r"'.*w\.safetensors' is not a readable safetensors file "
+                                                  r"\(truncated or corrupt\?\)"):
+            load_weights(out, state, weights_name="w.safetensors")
+    weights.unlink()
+    with pytest.raises(CheckpointError, match=r"has no w\.safetensors"):
+        load_weights(out, state, weights_name="w.safetensors")
+    with pytest.raises(CheckpointError, match="is not a directory"):
+        load_weights(out / "c.json", state, weights_name="w.safetensors")
+
+
+def test_load_weights_names_missing_extra_and_mis_shaped_keys(tmp_path):
+    from worldbridge.models.checkpoint import load_weights
+
+    out, state = _primitive_checkpoint(tmp_path)
+    wrong_shape = {**state, "a.weight": torch.zeros(3, 2)}
+    with pytest.raises(CheckpointError, match=r"w\.safetensors' does not match what the config needs: "
+                                              r"shape mismatches: a\.weight: file \(2, 3\) vs model \(3, 2\)"):
+        load_weights(out, wrong_shape, weights_name="w.safetensors")
+    with pytest.raises(CheckpointError, match=r"missing keys: c\.scale"):
+        load_weights(out, {**state, "c.scale": torch.zeros(1)}, weights_name="w.safetensors")
+    with pytest.raises(CheckpointError, match=r"unexpected keys: b\.bias"):
+        load_weights(out, {"a.weight": state["a.weight"]}, weights_name="w.safetensors")
+
+
+def test_load_weights_dtype_kind_and_non_finite_values(tmp_path):
+    from worldbridge.models.checkpoint import load_weights, save_weights_and_config
+
+    out, state = _primitive_checkpoint(tmp_path)
+    save_weights_and_config(out, {**state, "b.bias": torch.ones(4, dtype=torch.int64)}, {},
+                            weights_name="w.safetensors", config_name="c.json")
+    with pytest.raises(CheckpointError, match=r"weight 'b\.bias' is torch\.int64, the config needs a floating-point"):
+        load_weights(out, state, weights_name="w.safetensors")
+    bad = {**state, "a.weight": state["a.weight"].clone()}
+    bad["a.weight"][1, 2] = float("inf")
+    save_weights_and_config(out, bad, {}, weights_name="w.safetensors", config_name="c.json")
+    assert torch.isinf(load_weights(out, state, weights_name="w.safetensors")["a.weight"]).any()  # not checked
+    with pytest.raises(CheckpointError, match=r"'.*w\.safetensors': weight 'a\.weight' has non-finite values"):
+        load_weights(out, state, weights_name="w.safetensors", check_finite=True)
+
+
+def test_every_model_raises_the_one_checkpoint_error(tmp_path):
+    from worldbridge.models.compact_autoencoder import CompactAutoencoder, CompactAutoencoderConfig
+
+    assert issubclass(CheckpointError, ValueError)
+    with pytest.raises(CheckpointError, match=r"'.*nope' does not exist"):
+        CompactAutoencoder.load(tmp_path / "nope")
+    d = CompactAutoencoder(CompactAutoencoderConfig.tiny()).save(tmp_path / "ae")
+    (d / "autoencoder.json").write_text("{")
+    with pytest.raises(CheckpointError, match=r"cannot read '.*autoencoder\.json': not valid JSON"):
+        CompactAutoencoder.load(d)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(CheckpointError, match="is not a directory"):
+        CompactAutoencoder(CompactAutoencoderConfig.tiny()).save(tmp_path / "file")

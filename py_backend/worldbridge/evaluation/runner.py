@@ -119,7 +119,7 @@ def evaluate(bundle_dir: str | Path | None, data: Sequence[str | Path], *,
     Raises:
         ValueError: bad arguments, no case in the data, recordings of different sizes, or
             a teacher whose latent space differs from the bundle's.
-        CheckpointError, AutoencoderCheckpointError, DatasetError: unreadable inputs.
+        CheckpointError, DatasetError: unreadable inputs.
     """
     import torch
 

@@ -56,7 +56,7 @@ class FrameModelGenerator:
             :class:`GeneratorOptions`).
 
     Raises:
-        CheckpointError / AutoencoderCheckpointError: a missing or damaged bundle.
+        CheckpointError: a missing or damaged bundle.
         ValueError: a bad device or precision.
     """
 

@@ -11,7 +11,6 @@ from worldbridge.models.checkpoint import (
     save_checkpoint,
 )
 from worldbridge.models.compact_autoencoder import (
-    AutoencoderCheckpointError,
     AutoencoderLossConfig,
     CompactAutoencoder,
     CompactAutoencoderConfig,
@@ -34,7 +33,6 @@ from worldbridge.models.schedule import NoiseSchedule, ScheduleConfig
 
 __all__ = [
     "Autoencoder",
-    "AutoencoderCheckpointError",
     "AutoencoderLossConfig",
     "CompactAutoencoder",
     "CompactAutoencoderConfig",

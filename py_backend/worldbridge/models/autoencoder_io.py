@@ -9,8 +9,9 @@ from typing import Any
 import torch
 
 from worldbridge.models.autoencoder import Autoencoder
+from worldbridge.models.checkpoint import CheckpointError
 from worldbridge.models.compact_autoencoder import CONFIG_NAME as COMPACT_CONFIG
-from worldbridge.models.compact_autoencoder import AutoencoderCheckpointError, CompactAutoencoder
+from worldbridge.models.compact_autoencoder import CompactAutoencoder
 
 __all__ = ["load_autoencoder"]
 
@@ -23,7 +24,7 @@ def load_autoencoder(path: str | os.PathLike, device: Any = None,
     pipeline's ``vae/``) -> SD/SDXL ``AutoencoderKL`` through diffusers.
 
     Raises:
-        AutoencoderCheckpointError: no recognisable checkpoint at ``path`` (or damaged files).
+        CheckpointError: no recognisable checkpoint at ``path`` (or damaged files).
     """
     p = Path(path)
     if (p / COMPACT_CONFIG).is_file():
@@ -32,6 +33,6 @@ def load_autoencoder(path: str | os.PathLike, device: Any = None,
         from worldbridge.models.autoencoder_kl import load_autoencoder_kl
 
         return load_autoencoder_kl(p, device=device, dtype=dtype)
-    raise AutoencoderCheckpointError(
+    raise CheckpointError(
         f"{str(p)!r} holds no autoencoder: expected {COMPACT_CONFIG} (compact autoencoder) or a "
         "diffusers AutoencoderKL config.json")

@@ -22,7 +22,6 @@ Precision: the original SDXL VAE overflows in float16 (its config says
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ import torch
 from torch import nn
 
 from worldbridge.models.autoencoder import Autoencoder, check_image_batch
-from worldbridge.models.compact_autoencoder import AutoencoderCheckpointError
+from worldbridge.models.checkpoint import CheckpointError, read_config
 
 __all__ = [
     "SDXL_SCALING_FACTOR",
@@ -157,18 +156,18 @@ class DiffusersAutoencoderKL(nn.Module, Autoencoder):
 def _vae_directory(path: Path) -> Path:
     """The directory holding the VAE's config.json (the path itself or its ``vae/``)."""
     if not path.exists():
-        raise AutoencoderCheckpointError(
+        raise CheckpointError(
             f"AutoencoderKL path {str(path)!r} does not exist; download the VAE (e.g. "
             "stabilityai/sdxl-vae) and give its local directory")
     if not path.is_dir():
-        raise AutoencoderCheckpointError(
+        raise CheckpointError(
             f"AutoencoderKL path {str(path)!r} is not a directory; give the directory that "
             f"holds {_CONFIG} and {_WEIGHTS}")
     for d in (path, path / "vae"):
         if (d / _CONFIG).is_file():
             return d
-    raise AutoencoderCheckpointError(f"{str(path)!r} has no {_CONFIG} (nor vae/{_CONFIG}); "
-                                     "expected a diffusers AutoencoderKL directory")
+    raise CheckpointError(f"{str(path)!r} has no {_CONFIG} (nor vae/{_CONFIG}); "
+                          "expected a diffusers AutoencoderKL directory")
 
 
 def load_autoencoder_kl(path: str | os.PathLike, device: Any = None,
@@ -192,22 +191,18 @@ def load_autoencoder_kl(path: str | os.PathLike, device: Any = None,
 
     Raises:
         ImportError: ``diffusers`` is not installed (``pip install diffusers``).
-        AutoencoderCheckpointError: the path is missing or not a directory, has no
-            ``config.json`` or ``diffusion_pytorch_model.safetensors``, the config is not
-            an ``AutoencoderKL`` one, or diffusers cannot load the files.
+        CheckpointError: the path is missing or not a directory, has no ``config.json``
+            or ``diffusion_pytorch_model.safetensors``, the config is not a readable JSON object
+            (:func:`~worldbridge.models.checkpoint.read_config`) or not an ``AutoencoderKL``
+            one, or diffusers cannot load the files.
         ValueError: a bad ``scaling_factor`` or a VAE that is not RGB to RGB.
     """
     d = _vae_directory(Path(path))
-    try:
-        meta = json.loads((d / _CONFIG).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise AutoencoderCheckpointError(f"cannot read {str(d / _CONFIG)!r}: {e}") from None
-    cls_name = meta.get("_class_name") if isinstance(meta, dict) else None
+    cls_name = read_config(d, _CONFIG).get("_class_name")
     if cls_name not in (None, "AutoencoderKL"):
-        raise AutoencoderCheckpointError(f"{str(d / _CONFIG)!r} describes a {cls_name!r}, not "
-                                         "an AutoencoderKL")
+        raise CheckpointError(f"{str(d / _CONFIG)!r} describes a {cls_name!r}, not an AutoencoderKL")
     if not (d / _WEIGHTS).is_file():
-        raise AutoencoderCheckpointError(
+        raise CheckpointError(
             f"{str(d)!r} has no {_WEIGHTS} (only safetensors weights are loaded, never "
             "pickled .bin files)")
     try:
@@ -219,8 +214,7 @@ def load_autoencoder_kl(path: str | os.PathLike, device: Any = None,
         vae = AutoencoderKL.from_pretrained(str(d), local_files_only=True, use_safetensors=True,
                                             low_cpu_mem_usage=False, torch_dtype=dtype)
     except (OSError, ValueError, RuntimeError, KeyError, TypeError) as e:
-        raise AutoencoderCheckpointError(f"diffusers cannot load the AutoencoderKL in "
-                                         f"{str(d)!r}: {e}") from e
+        raise CheckpointError(f"diffusers cannot load the AutoencoderKL in {str(d)!r}: {e}") from e
     model = DiffusersAutoencoderKL(vae, scaling_factor=scaling_factor)
     model.to(device=device if device is not None else "cpu")
     return model.eval()

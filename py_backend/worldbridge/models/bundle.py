@@ -22,9 +22,17 @@ from typing import Any
 
 import torch
 
+from worldbridge.atomic_io import atomic_write_text
 from worldbridge.models.autoencoder import Autoencoder
 from worldbridge.models.autoencoder_io import load_autoencoder
-from worldbridge.models.checkpoint import CheckpointError, load_checkpoint_extra, load_frame_model
+from worldbridge.models.checkpoint import (
+    CONFIG_NAME,
+    WEIGHTS_NAME,
+    CheckpointError,
+    load_checkpoint_extra,
+    load_frame_model,
+    read_config,
+)
 from worldbridge.models.dit import FrameModel
 from worldbridge.models.schedule import NoiseSchedule, ScheduleConfig
 
@@ -59,15 +67,14 @@ class FrameModelBundle:
         """Load a bundle directory.
 
         Raises:
-            CheckpointError: missing/damaged ``bundle.json`` or model files (the autoencoder
-                raises its own AutoencoderCheckpointError).
+            CheckpointError: missing/damaged ``bundle.json``, model or autoencoder files.
         """
         p = Path(path)
         meta_path = p / BUNDLE_FILE
         if not meta_path.is_file():
             raise CheckpointError(f"{str(p)!r} is not a frame-model bundle: no {BUNDLE_FILE}")
+        meta = read_config(p, BUNDLE_FILE)
         try:
-            meta = json.loads(meta_path.read_text())
             if meta.get("format") != BUNDLE_FORMAT:
                 raise ValueError(f"format is {meta.get('format')!r}, expected {BUNDLE_FORMAT!r}")
             schedule = NoiseSchedule(ScheduleConfig(**meta["schedule"]))
@@ -102,13 +109,13 @@ def save_bundle(out_dir: str | os.PathLike, model_dir: str | os.PathLike,
     extra = load_checkpoint_extra(src)
     load_frame_model(src)  # validates weights against config before anything is copied
     out.mkdir(parents=True, exist_ok=True)
-    for name in ("model.safetensors", "config.json"):
+    for name in (WEIGHTS_NAME, CONFIG_NAME):
         shutil.copy2(src / name, out / name)
     _copy_autoencoder(Path(autoencoder_dir), out / "autoencoder")
     meta = {"format": BUNDLE_FORMAT, "schedule": extra.get("schedule", ScheduleConfig().to_dict()),
             "sampler_timesteps": timesteps or extra.get("sampler_timesteps", [999, 200]),
             **(info or {})}
-    (out / BUNDLE_FILE).write_text(json.dumps(meta, indent=2) + "\n")
+    atomic_write_text(out / BUNDLE_FILE, json.dumps(meta, indent=2) + "\n")
     return out
 
 
@@ -120,13 +127,14 @@ def _copy_autoencoder(src: Path, dst: Path) -> None:
     """Copy an autoencoder checkpoint into a bundle: a compact autoencoder's config, weights
     and run summary only (not a training run's ``checkpoints/``, logs or plots); a diffusers
     folder whole, without hidden and temporary files."""
-    from worldbridge.models.compact_autoencoder import CONFIG_NAME, WEIGHTS_NAME
+    from worldbridge.models.compact_autoencoder import CONFIG_NAME as AE_CONFIG
+    from worldbridge.models.compact_autoencoder import WEIGHTS_NAME as AE_WEIGHTS
 
     if dst.exists():
         shutil.rmtree(dst)
-    if (src / CONFIG_NAME).is_file():
+    if (src / AE_CONFIG).is_file():
         dst.mkdir(parents=True)
-        for name in (CONFIG_NAME, WEIGHTS_NAME, *AUTOENCODER_PROVENANCE):
+        for name in (AE_CONFIG, AE_WEIGHTS, *AUTOENCODER_PROVENANCE):
             if (src / name).is_file():
                 shutil.copy2(src / name, dst / name)
         return

@@ -28,7 +28,8 @@ per image than three levels (32, 64, 128) at a similar loss per step.
   set of images (:func:`fit_scaling_factor`), so that encoded latents have unit variance,
   as the diffusion model expects (Rombach et al. 2022, section 4.3.2).
 * Checkpoints: ``autoencoder.safetensors`` (weights) + ``autoencoder.json`` (config) in
-  one directory; no pickles. :class:`AutoencoderCheckpointError` is raised for missing,
+  one directory; no pickles. They are read and written by :mod:`worldbridge.models.checkpoint`,
+  which raises :class:`~worldbridge.models.checkpoint.CheckpointError` for missing,
   corrupt or mismatched files.
 """
 
@@ -48,16 +49,19 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from worldbridge.atomic_io import atomic_path, atomic_write_text
-from worldbridge.errors import InvalidInput
 from worldbridge.models.autoencoder import Autoencoder, check_image_batch
+from worldbridge.models.checkpoint import (
+    CheckpointError,
+    load_weights,
+    read_config,
+    save_weights_and_config,
+)
 
 __all__ = [
     "CHECKPOINT_FORMAT",
     "CONFIG_NAME",
     "LR_SCHEDULES",
     "WEIGHTS_NAME",
-    "AutoencoderCheckpointError",
     "AutoencoderLossConfig",
     "CompactAutoencoder",
     "CompactAutoencoderConfig",
@@ -84,8 +88,9 @@ _FORMAT_VERSION = 1
 _LOGVAR_RANGE = (-30.0, 20.0)
 
 
-class AutoencoderCheckpointError(InvalidInput):
-    """An autoencoder checkpoint that is missing, corrupt or does not match its config."""
+# Former name of CheckpointError (autoencoder checkpoints raise CheckpointError now); kept only
+# because tests/test_autoencoders.py and models/autoencoder_io.py still import it.
+AutoencoderCheckpointError = CheckpointError
 
 
 def _positive_int(value: Any, name: str) -> int:
@@ -432,7 +437,11 @@ class CompactAutoencoder(nn.Module, Autoencoder):
     def save(self, directory: str | os.PathLike) -> Path:
         """Save ``autoencoder.safetensors`` + ``autoencoder.json`` into a directory.
 
-        Each file is written to a temporary name and renamed into place. The directory is
+        The weights are saved as safetensors in their current dtype (float32 unless the
+        model was converted); ``autoencoder.json`` holds ``{"format":
+        "worldbridge.compact_autoencoder", "format_version": 1, "config": {...}}``. Both
+        files go through :func:`~worldbridge.models.checkpoint.save_weights_and_config`:
+        each is written to a temporary name and renamed into place, and the directory is
         created if needed.
 
         Args:
@@ -442,19 +451,14 @@ class CompactAutoencoder(nn.Module, Autoencoder):
             The directory as a :class:`~pathlib.Path`.
 
         Raises:
+            CheckpointError: ``directory`` is a file.
             OSError: the files cannot be written.
         """
-        from safetensors.torch import save_file
-
-        d = Path(directory)
-        d.mkdir(parents=True, exist_ok=True)
-        state = {k: v.detach().to("cpu").contiguous() for k, v in self.state_dict().items()}
         meta = {"format": CHECKPOINT_FORMAT, "format_version": _FORMAT_VERSION,
                 "config": self.config.to_dict()}
-        with atomic_path(d / WEIGHTS_NAME) as tmp:
-            save_file(state, str(tmp), metadata={"format": CHECKPOINT_FORMAT})
-        atomic_write_text(d / CONFIG_NAME, json.dumps(meta, indent=2, sort_keys=True) + "\n")
-        return d
+        return save_weights_and_config(directory, self.state_dict(), meta, weights_name=WEIGHTS_NAME,
+                                       config_name=CONFIG_NAME,
+                                       weights_metadata={"format": CHECKPOINT_FORMAT})
 
     @classmethod
     def load(cls, directory: str | os.PathLike, device: Any = None,
@@ -470,63 +474,30 @@ class CompactAutoencoder(nn.Module, Autoencoder):
             The autoencoder, in eval mode.
 
         Raises:
-            AutoencoderCheckpointError: the directory or a file is missing or unreadable,
-                the JSON is malformed, of another format or holds an invalid config, the
-                safetensors file is corrupt, or its tensors do not match the config
-                (missing, unexpected or mis-shaped weights, non-finite values).
+            CheckpointError: the directory or a file is missing or unreadable, the JSON is
+                malformed (``cannot read``), of another format (``is not a``) or holds an
+                invalid config (``invalid config``), the safetensors file is truncated or
+                corrupt, or its tensors do not match the config (missing, unexpected or
+                mis-shaped weights, non-floating or non-finite values); see
+                :func:`~worldbridge.models.checkpoint.read_config` and
+                :func:`~worldbridge.models.checkpoint.load_weights`.
         """
-        from safetensors import SafetensorError
-        from safetensors.torch import load_file
-
         d = Path(directory)
-        if not d.is_dir():
-            raise AutoencoderCheckpointError(f"autoencoder checkpoint directory {str(d)!r} "
-                                             "does not exist or is not a directory")
-        cfg_path, w_path = d / CONFIG_NAME, d / WEIGHTS_NAME
-        for p in (cfg_path, w_path):
-            if not p.is_file():
-                raise AutoencoderCheckpointError(f"autoencoder checkpoint {str(d)!r} has no "
-                                                 f"{p.name} (expected {CONFIG_NAME} and "
-                                                 f"{WEIGHTS_NAME})")
-        try:
-            meta = json.loads(cfg_path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise AutoencoderCheckpointError(f"cannot read {str(cfg_path)!r}: {e}") from None
-        if not isinstance(meta, dict) or meta.get("format") != CHECKPOINT_FORMAT:
-            got = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
-            raise AutoencoderCheckpointError(f"{str(cfg_path)!r} is not a {CHECKPOINT_FORMAT!r} "
-                                             f"config (format: {got!r})")
+        meta = read_config(d, CONFIG_NAME)
+        cfg_path = d / CONFIG_NAME
+        if meta.get("format") != CHECKPOINT_FORMAT:
+            raise CheckpointError(f"{str(cfg_path)!r} is not a {CHECKPOINT_FORMAT!r} config "
+                                  f"(format: {meta.get('format')!r})")
         if meta.get("format_version") != _FORMAT_VERSION:
-            raise AutoencoderCheckpointError(
+            raise CheckpointError(
                 f"{str(cfg_path)!r} has format_version {meta.get('format_version')!r}; this "
                 f"version of worldbridge reads {_FORMAT_VERSION}")
         try:
             config = CompactAutoencoderConfig.from_dict(meta.get("config"))
         except (ValueError, TypeError) as e:
-            raise AutoencoderCheckpointError(f"invalid config in {str(cfg_path)!r}: {e}") from None
-        try:
-            state = load_file(str(w_path), device="cpu")
-        except (SafetensorError, OSError, ValueError, RuntimeError) as e:
-            raise AutoencoderCheckpointError(f"cannot read {str(w_path)!r} (corrupt or not a "
-                                             f"safetensors file): {e}") from None
+            raise CheckpointError(f"invalid config in {str(cfg_path)!r}: {e}") from None
         model = cls(config)
-        expected = model.state_dict()
-        missing = sorted(set(expected) - set(state))
-        unexpected = sorted(set(state) - set(expected))
-        if missing or unexpected:
-            raise AutoencoderCheckpointError(
-                f"{str(w_path)!r} does not match its config: missing {missing[:5]}"
-                f"{' ...' if len(missing) > 5 else ''}, unexpected {unexpected[:5]}"
-                f"{' ...' if len(unexpected) > 5 else ''}")
-        for k, v in expected.items():
-            t = state[k]
-            if tuple(t.shape) != tuple(v.shape) or not t.dtype.is_floating_point:
-                raise AutoencoderCheckpointError(
-                    f"{str(w_path)!r}: weight {k!r} is {t.dtype} {list(t.shape)}, the config "
-                    f"needs a floating {list(v.shape)}")
-            if not torch.isfinite(t).all():
-                raise AutoencoderCheckpointError(f"{str(w_path)!r}: weight {k!r} has "
-                                                 "non-finite values")
+        state = load_weights(d, model.state_dict(), weights_name=WEIGHTS_NAME, check_finite=True)
         model.load_state_dict(state)
         model.to(device=device if device is not None else "cpu", dtype=dtype)
         return model.eval()

@@ -324,7 +324,7 @@ def export_onnx(bundle_dir_or_bundle: Any, out_dir: str | os.PathLike, opset: in
     Raises:
         ValueError: ``batch < 1``, ``opset < 14``, a model without
             ``reference_self_attention_only``, or ``latent_size * downsample != image_size``.
-        CheckpointError / AutoencoderCheckpointError: a missing or damaged bundle directory.
+        CheckpointError: a missing or damaged bundle directory.
         ImportError: the ``onnx`` package is not installed.
         OnnxExportError: a graph fails ``onnx.checker`` or differs from PyTorch by more
             than ``verify_atol``.
