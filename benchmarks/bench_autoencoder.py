@@ -33,6 +33,7 @@ import time
 import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
+
 from worldbridge.models import CompactAutoencoder, CompactAutoencoderConfig
 
 CONFIGS = {
@@ -87,13 +88,13 @@ def main(argv: list[str] | None = None) -> list[dict]:
             for name, m in models.items():
                 z = m.encode(x)
                 load = os.getloadavg()[0]
-                enc = _time(lambda m=m: m.encode(x), args.repeats, args.warmup)
+                enc = _time(lambda m=m, x=x: m.encode(x), args.repeats, args.warmup)
                 dec = _time(lambda m=m, z=z: m.decode(z), args.repeats, args.warmup)
                 row = {"config": name, "size": size, "threads": threads,
                        "parameters": m.num_parameters(), "latent": list(z.shape[1:]),
                        "encode_ms": enc[0], "encode_ms_p95": enc[1], "decode_ms": dec[0],
                        "decode_ms_p95": dec[1],
-                       "encode_gflop": _flops(lambda m=m: m.encode(x)) / 1e9,
+                       "encode_gflop": _flops(lambda m=m, x=x: m.encode(x)) / 1e9,
                        "decode_gflop": _flops(lambda m=m, z=z: m.decode(z)) / 1e9,
                        "load_before": round(load, 2), "load_after": round(os.getloadavg()[0], 2)}
                 if name == BASELINE:

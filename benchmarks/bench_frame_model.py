@@ -53,6 +53,7 @@ import numpy as np
 import torch
 from torch.utils import flop_counter
 from torch.utils.flop_counter import FlopCounterMode
+
 from worldbridge.generators import GeneratorOptions
 from worldbridge.generators.base import GenerationContext
 from worldbridge.generators.frame_model import FrameModelGenerator
@@ -245,7 +246,8 @@ def machine_info() -> dict:
 
 def print_table(results: list[dict], machine: dict, repeats: int, warmup: int) -> None:
     print(f"frame model, 2-step generator, {IMAGE_SIZE}x{IMAGE_SIZE} (latent {LATENT_SIZE}x{LATENT_SIZE}), "
-          f"random weights, CPU, threads {machine['threads']} (torch.set_num_threads / ORT intra_op_num_threads); {repeats} repeats after {warmup} warm-up runs")
+          f"random weights, CPU, threads {machine['threads']} (torch.set_num_threads / ORT intra_op_num_threads); "
+          f"{repeats} repeats after {warmup} warm-up runs")
     print(f"machine: {machine}")
     head = f"{'model':6s} {'case':56s} {'median ms':>10s} {'p95 ms':>8s} {'per s':>7s} {'GFLOP':>7s} " \
            f"{'vs torch':>8s} {'load 1m':>11s}"

@@ -195,7 +195,7 @@ def bench_end_to_end(config: str, size: int, points: int, device: torch.device, 
                    zip(frames_by_case["bf16 + CUDA graphs"], frames_by_case["bf16"]))
         out["cuda_graphs_max_diff_vs_eager"] = diff
     base = out["cases"]["fp32"]["p50_ms"]
-    for name, s in out["cases"].items():
+    for s in out["cases"].values():
         if "p50_ms" in s:
             s["speedup_vs_fp32"] = base / s["p50_ms"]
     return out

@@ -57,7 +57,7 @@ MonoImporter:
   userData: 
   assetBundleName: 
   assetBundleVariant: 
-"""
+"""  # noqa: W291 (Unity writes these keys with a trailing space; the .meta files match its output)
 CS_PROTOC_SERIES = "3.21."
 
 
@@ -69,8 +69,8 @@ def _protos(proto_root: Path = PROTO_ROOT) -> list[str]:
 
 
 def _generate_python(root: Path, proto_root: Path = PROTO_ROOT) -> None:
-    from grpc_tools import protoc  # dev dependency
     import grpc_tools
+    from grpc_tools import protoc  # dev dependency
 
     include = Path(grpc_tools.__file__).parent / "_proto"
     out = root / "py_backend"

@@ -38,7 +38,7 @@ class GatewayThread:
         self._started.set()
         self.loop.run_forever()
 
-    def start(self) -> "GatewayThread":
+    def start(self) -> GatewayThread:
         self._thread.start()
         self._started.wait(120)
         if self._error:

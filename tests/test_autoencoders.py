@@ -11,6 +11,7 @@ import math
 import numpy as np
 import pytest
 import torch
+
 from worldbridge.models.autoencoder import Autoencoder, rgb_to_tensor, tensor_to_rgb
 from worldbridge.models.compact_autoencoder import (
     CONFIG_NAME,
@@ -535,6 +536,7 @@ def test_train_autoencoder_cli(tmp_path, capsys):
 
     sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
     from helpers import record_synthetic_scene
+
     from worldbridge.cli import main
 
     train = record_synthetic_scene(tmp_path / "rec", "train", frames=6, size=32, seed=0)

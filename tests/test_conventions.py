@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from helpers import random_pose
+
 from worldbridge.geometry import (
     Convention,
     Intrinsics,

@@ -239,7 +239,8 @@ def test_live_bridge_reconnects_when_the_server_comes_up_and_restarts(cpp_tests,
     server = None
     returncode = None
     with open(log_path, "w") as log:
-        client = subprocess.Popen([str(cpp_tests), "--gtest_filter=Reconnect.ConnectsWhenTheServerAppearsAndAfterItRestarts",
+        client = subprocess.Popen([str(cpp_tests),
+                                   "--gtest_filter=Reconnect.ConnectsWhenTheServerAppearsAndAfterItRestarts",
                                    f"--gtest_output=xml:{xml}"],
                                   env=env, stdout=log, stderr=subprocess.STDOUT)
         try:

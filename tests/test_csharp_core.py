@@ -28,13 +28,15 @@ MIN_TESTS = 70
 
 def _skip_or_fail(reason: str) -> None:
     if os.environ.get("CI"):
-        pytest.fail(f"{reason} (required under CI: apt-get install mono-mcs mono-runtime nunit-console libnunit-cil-dev)")
+        pytest.fail(f"{reason} (required under CI: "
+                    "apt-get install mono-mcs mono-runtime nunit-console libnunit-cil-dev)")
     pytest.skip(reason)
 
 
 def _nunit_framework() -> str | None:
     try:
-        libs = subprocess.run(["pkg-config", "--libs", "nunit"], check=False, capture_output=True, text=True, timeout=30).stdout
+        libs = subprocess.run(["pkg-config", "--libs", "nunit"], check=False, capture_output=True, text=True,
+                              timeout=30).stdout
         for token in libs.split():
             path = token.removeprefix("-r:")
             if path.endswith("nunit.framework.dll") and Path(path).is_file():

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+
 from worldbridge.evaluation import (
     BASELINE_FILLS,
     COVERED,
@@ -43,7 +44,6 @@ from worldbridge.evaluation import (
 from worldbridge.geometry import Intrinsics, invert_rigid
 from worldbridge.memory import unproject_depth
 from worldbridge.render import render_points
-
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

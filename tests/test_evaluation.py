@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 import torch
+
 from worldbridge.evaluation import (
     EvalReport,
     eval_main,
@@ -20,7 +21,6 @@ from worldbridge.evaluation import (
     ssim_map,
     warp_error,
 )
-
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -252,6 +252,7 @@ def test_warp_error_with_rotation_and_translation_on_an_analytic_scene():
 @pytest.fixture(scope="module")
 def tiny_setup(tmp_path_factory):
     from helpers import record_synthetic_scene
+
     from worldbridge.models import (
         CompactAutoencoder,
         CompactAutoencoderConfig,

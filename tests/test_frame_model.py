@@ -9,9 +9,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 from helpers import random_pose
+
 from worldbridge.models import FrameModel, FrameModelConfig, ReferenceCache
 from worldbridge.models.dit import sincos_pos_embed_2d
-
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -33,7 +33,7 @@ def _model(seed: int = 0, **overrides) -> FrameModel:
     return _randomize(FrameModel(FrameModelConfig.tiny(**overrides)), seed).eval()
 
 
-def _K(cfg: FrameModelConfig, batch: int) -> torch.Tensor:
+def _intrinsics(cfg: FrameModelConfig, batch: int) -> torch.Tensor:
     s = float(cfg.image_size)
     return torch.tensor([[s, 0, s / 2], [0, s, s / 2], [0, 0, 1]]).expand(batch, 3, 3).clone()
 
@@ -42,10 +42,14 @@ def _inputs(cfg: FrameModelConfig, batch: int = 2, seed: int = 0) -> dict:
     g = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
     shape = (batch, cfg.latent_channels, cfg.latent_size, cfg.latent_size)
-    pose = lambda: torch.tensor(np.stack([random_pose(rng) for _ in range(batch)]), dtype=torch.float32)
+
+    def pose() -> torch.Tensor:
+        return torch.tensor(np.stack([random_pose(rng) for _ in range(batch)]), dtype=torch.float32)
+
     out = dict(x_t=torch.randn(shape, generator=g), timestep=torch.tensor([100, 900][:batch] + [500] * (batch - 2)),
                anchor=torch.randn(shape, generator=g), reference=torch.randn(shape, generator=g),
-               target_w2c=pose(), target_K=_K(cfg, batch), reference_w2c=pose(), reference_K=_K(cfg, batch))
+               target_w2c=pose(), target_K=_intrinsics(cfg, batch), reference_w2c=pose(),
+               reference_K=_intrinsics(cfg, batch))
     if cfg.anchor_mask_channel:
         out["anchor_mask"] = torch.rand((batch, 1, cfg.latent_size, cfg.latent_size), generator=g)
     return out
@@ -82,7 +86,8 @@ def test_config_presets_sizes_and_json_round_trip():
     assert xl.head_dim == 72 and 3 * xl.tokens_per_image == 3072 and xl == FrameModelConfig()
     tiny, small = FrameModelConfig.tiny(), FrameModelConfig.small()
     assert (tiny.depth, tiny.hidden_size, tiny.num_heads, tiny.latent_size, tiny.image_size) == (2, 64, 4, 8, 64)
-    assert (small.depth, small.hidden_size, small.num_heads, small.latent_size, small.image_size) == (8, 384, 6, 32, 256)
+    assert (small.depth, small.hidden_size, small.num_heads, small.latent_size,
+            small.image_size) == (8, 384, 6, 32, 256)
     for cfg in (xl, tiny, small, FrameModelConfig.tiny(learn_sigma=True, use_prope=False)):
         assert FrameModelConfig.from_json(cfg.to_json()) == cfg
         assert FrameModelConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg

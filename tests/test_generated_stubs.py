@@ -21,8 +21,8 @@ def test_stubs_match_protos():
 def test_enum_values_match_python_mirrors():
     """Python enums that mirror wire enums must keep the wire values."""
     from worldbridge.geometry import Convention, DepthEncoding, DepthKind
-    from worldbridge.wire.texture import RowOrder, TextureFormat
     from worldbridge.v1 import camera_pb2, image_pb2
+    from worldbridge.wire.texture import RowOrder, TextureFormat
 
     pairs = [(Convention, camera_pb2.Convention, "CONVENTION_"),
              (DepthEncoding, image_pb2.DepthEncoding, "DEPTH_ENCODING_"),

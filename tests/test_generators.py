@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from worldbridge.generators import AnchorGenerator, GenerationContext, UnknownGeneratorError, create_generator, fill_holes, pose_seed
+from worldbridge.generators import (
+    AnchorGenerator,
+    GenerationContext,
+    UnknownGeneratorError,
+    create_generator,
+    fill_holes,
+    pose_seed,
+)
 from worldbridge.geometry import Intrinsics
 from worldbridge.geometry.views import Camera, ReferenceView
 

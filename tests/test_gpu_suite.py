@@ -7,7 +7,6 @@ import importlib.util
 import math
 
 import torch
-
 from conftest import repo_root
 
 

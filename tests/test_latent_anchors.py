@@ -10,6 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from helpers import random_pose
+
 from worldbridge.geometry import Intrinsics, PoseError
 from worldbridge.memory import SceneMemory, unproject_depth, warmup
 from worldbridge.memory.latent_anchors import (

@@ -9,6 +9,7 @@ import pytest
 import torch
 from helpers import random_pose
 from safetensors.torch import save_file
+
 from worldbridge.models import (
     CheckpointError,
     FrameModel,
@@ -18,7 +19,6 @@ from worldbridge.models import (
     load_pixart_sigma_weights,
     save_checkpoint,
 )
-
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -36,7 +36,10 @@ def _inputs(cfg: FrameModelConfig) -> dict:
     g = torch.Generator().manual_seed(3)
     rng = np.random.default_rng(3)
     shape = (2, cfg.latent_channels, cfg.latent_size, cfg.latent_size)
-    pose = lambda: torch.tensor(np.stack([random_pose(rng) for _ in range(2)]), dtype=torch.float32)
+
+    def pose() -> torch.Tensor:
+        return torch.tensor(np.stack([random_pose(rng) for _ in range(2)]), dtype=torch.float32)
+
     K = torch.tensor([[64.0, 0, 32], [0, 64, 32], [0, 0, 1]]).expand(2, 3, 3)
     return dict(x_t=torch.randn(shape, generator=g), timestep=torch.tensor([5, 950]),
                 anchor=torch.randn(shape, generator=g), reference=torch.randn(shape, generator=g),
@@ -141,7 +144,8 @@ def test_weights_that_do_not_fit_the_config(tmp_path):
     with pytest.raises(CheckpointError, match=r"unexpected keys: blocks\.1\."):
         load_frame_model(tmp_path)
     cfg_path.write_text(json.dumps({**good, "learn_sigma": True}))
-    with pytest.raises(CheckpointError, match=r"shape mismatches: final_layer\.linear\.bias: file \(16,\) vs model \(32,\)"):
+    with pytest.raises(CheckpointError,
+                       match=r"shape mismatches: final_layer\.linear\.bias: file \(16,\) vs model \(32,\)"):
         load_frame_model(tmp_path)
 
 
@@ -152,7 +156,10 @@ def _diffusers_state(cfg: FrameModelConfig, out_channels: int = 8, depth: int | 
     g = torch.Generator().manual_seed(7)
     d, p, c = cfg.hidden_size, cfg.patch_size, cfg.latent_channels
     inner = int(d * cfg.mlp_ratio)
-    r = lambda *s: torch.randn(*s, generator=g)
+
+    def r(*s: int) -> torch.Tensor:
+        return torch.randn(*s, generator=g)
+
     sd = {
         "pos_embed.proj.weight": r(d, c, p, p), "pos_embed.proj.bias": r(d),
         "adaln_single.emb.timestep_embedder.linear_1.weight": r(d, 256),
@@ -187,7 +194,8 @@ def test_diffusers_pixart_keys_map_onto_the_frame_model(tmp_path):
     null_before = model.null_anchor.detach().clone()
     report = load_pixart_sigma_weights(model, tmp_path)
     assert report.source_format == "diffusers"
-    assert report.not_initialised == ["mask_embedder.proj.bias", "mask_embedder.proj.weight", "null_anchor"] and torch.equal(model.null_anchor, null_before)
+    assert report.not_initialised == ["mask_embedder.proj.bias", "mask_embedder.proj.weight",
+                                      "null_anchor"] and torch.equal(model.null_anchor, null_before)
     assert len(report.loaded) == len(model.state_dict()) - 3
     assert all("attn2" in k or k.startswith("caption_projection") for k in report.skipped)
     assert len(report.skipped) == 4 + 8 * cfg.depth
@@ -214,7 +222,10 @@ def test_original_pixart_pth_keys_and_learned_sigma(tmp_path):
     cfg = model.config
     d = cfg.hidden_size
     g = torch.Generator().manual_seed(1)
-    r = lambda *s: torch.randn(*s, generator=g)
+
+    def r(*s: int) -> torch.Tensor:
+        return torch.randn(*s, generator=g)
+
     sd = {k: r(*v.shape) for k, v in model.state_dict().items()
           if k != "null_anchor" and not k.startswith("mask_embedder.")}  # ours, not PixArt's
     sd.update({"pos_embed": r(1, 16, d), "y_embedder.y_embedding": r(5, 32),

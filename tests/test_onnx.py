@@ -22,10 +22,10 @@ import torch
 ort = pytest.importorskip("onnxruntime", reason="onnxruntime is not installed (pip install onnxruntime)")
 pytest.importorskip("onnx", reason="onnx is not installed (pip install onnx)")
 
-from worldbridge.generators import GenerationContext, GeneratorOptions
-from worldbridge.geometry import Intrinsics
-from worldbridge.geometry.views import Camera, ReferenceView
-from worldbridge.models import (
+from worldbridge.generators import GenerationContext, GeneratorOptions  # noqa: E402 (imported after the importorskip checks above)
+from worldbridge.geometry import Intrinsics  # noqa: E402 (imported after the importorskip checks above)
+from worldbridge.geometry.views import Camera, ReferenceView  # noqa: E402 (imported after the importorskip checks above)
+from worldbridge.models import (  # noqa: E402 (imported after the importorskip checks above)
     CompactAutoencoder,
     CompactAutoencoderConfig,
     FrameModel,
@@ -34,7 +34,7 @@ from worldbridge.models import (
     save_bundle,
     save_checkpoint,
 )
-from worldbridge.models.onnx_export import (
+from worldbridge.models.onnx_export import (  # noqa: E402 (imported after the importorskip checks above)
     MANIFEST_FILE,
     export_onnx,
     export_onnx_main,

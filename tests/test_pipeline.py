@@ -26,7 +26,6 @@ from worldbridge.models import (
 from worldbridge.models.pipeline import FramePipeline, PipelineOptions
 from worldbridge.render.holes import composite_anchor_locked
 
-
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 from helpers import random_pose
+
 from worldbridge.models import FrameModel, FrameModelConfig
 from worldbridge.models.prope import (
     PRoPE,
@@ -119,7 +120,10 @@ def test_rope_half_depends_on_patch_offsets_only():
     n = GRID * GRID
     q, k = qv.expand(1, 1, n, HEAD_DIM), kv.expand(1, 1, n, HEAD_DIM)  # same features everywhere
     logit = _logits(cam, q, k)[0, 0]
-    idx = lambda x, y: y * GRID + x
+
+    def idx(x: int, y: int) -> int:
+        return y * GRID + x
+
     torch.testing.assert_close(logit[idx(0, 0), idx(1, 0)], logit[idx(1, 2), idx(2, 2)])
     torch.testing.assert_close(logit[idx(0, 0), idx(0, 1)], logit[idx(2, 1), idx(2, 2)])
     assert (logit[idx(0, 0), idx(1, 0)] - logit[idx(0, 0), idx(2, 0)]).abs() > 1e-3

@@ -33,7 +33,6 @@ from worldbridge.recording import (
 from worldbridge.recording.journal import read_journal
 from worldbridge.recording.ordered_pool import OrderedWritePool
 
-
 MM_TOL = 0.0005 + 1e-5
 """Depth is stored in whole millimetres: half a millimetre plus float32 rounding at 65 m."""
 

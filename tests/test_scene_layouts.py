@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 import pytest
+
 from worldbridge.geometry import invert_rigid, opengl_to_opencv_c2w
 
 # sha256(rgb.tobytes() + depth.tobytes()) of PandaEngine(size, size, fov_y_deg=60.0)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 from helpers import random_pose
+
 from worldbridge.geometry import Intrinsics, PoseError, invert_rigid
 from worldbridge.memory import SceneMemory, unproject_depth, warmup
 from worldbridge.memory._voxel_set import VoxelCounter, voxel_keys

@@ -15,8 +15,8 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from worldbridge import PROTOCOL_VERSION
 from worldbridge.client import BridgeClient, PoseRequest, ReferenceView, depth_message, hello, pose_message
 from worldbridge.geometry import Convention
-from worldbridge.wire.texture import RowOrder, TextureFormat
 from worldbridge.v1 import camera_pb2, frames_pb2, handshake_pb2, image_pb2, session_pb2
+from worldbridge.wire.texture import RowOrder, TextureFormat
 
 
 def test_server_info_and_handshake(gateway):

@@ -13,6 +13,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from helpers import wait_until
+
 from worldbridge.client import BridgeClient, PoseRequest
 from worldbridge.geometry import Convention
 

@@ -13,6 +13,7 @@ import grpc
 import numpy as np
 import pytest
 from helpers import wait_until
+
 from worldbridge.client import BridgeClient, PoseRequest
 from worldbridge.geometry import Convention
 from worldbridge.serving import ServerLimits
@@ -212,6 +213,7 @@ def test_decode_bombs_and_oversized_requests_keep_the_gateway_small(tmp_path):
     OpenSession with 16 views of 4096x4096 are refused before anything is decoded; the gateway's
     peak memory stays under 400 MB (it took 805 MB per bomb when images were decoded first)."""
     import cv2
+
     from worldbridge.demo import start_server_process
     from worldbridge.geometry import Intrinsics
     from worldbridge.v1 import image_pb2
@@ -325,10 +327,11 @@ def test_a_killed_recording_client_leaves_a_finalised_dataset_and_nothing_behind
             name, frames = f"killed_{run}", 3 + run
             client = subprocess.Popen([sys.executable, "-c", _RECORDING_CLIENT, f"127.0.0.1:{port}", name, str(frames)])
             journal = data / name / "frames.jsonl"
-            wait_until(lambda: journal.is_file() and len(journal.read_text().splitlines()) >= frames, 60)
+            wait_until(lambda journal=journal, frames=frames:
+                       journal.is_file() and len(journal.read_text().splitlines()) >= frames, 60)
             client.kill()
             client.wait()
-            wait_until(lambda: load_dataset(data / name).complete, 20)
+            wait_until(lambda name=name: load_dataset(data / name).complete, 20)
             dataset = load_dataset(data / name)
             assert dataset.source == "transforms.json" and len(dataset) == frames
         time.sleep(1.0)

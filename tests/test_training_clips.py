@@ -11,6 +11,7 @@ import math
 import numpy as np
 import pytest
 import torch
+
 from worldbridge.geometry import Convention, Intrinsics, invert_rigid
 from worldbridge.memory import unproject_depth
 from worldbridge.recording import DatasetWriter, load_dataset

@@ -4,11 +4,17 @@
 import pytest
 import torch
 
+from worldbridge.training.data import ClipDataLoader, ResumableDistributedSampler
 from worldbridge.training.distributed import all_reduce_mean, init_distributed
 from worldbridge.training.loss_log import LossLog, plot_loss_curves
-from worldbridge.training.data import ClipDataLoader, ResumableDistributedSampler
-from worldbridge.training.trainer_state import (TrainerStateError, latest_checkpoint, load_trainer_state,
-                                                mark_latest, save_trainer_state, step_generator)
+from worldbridge.training.trainer_state import (
+    TrainerStateError,
+    latest_checkpoint,
+    load_trainer_state,
+    mark_latest,
+    save_trainer_state,
+    step_generator,
+)
 
 
 def _model_and_opt(seed=0):
@@ -84,7 +90,9 @@ def test_single_process_distributed_info(monkeypatch):
 
 
 def test_step_generators_are_per_step_per_rank_and_reproducible():
-    draw = lambda *a: torch.randn(4, generator=step_generator(*a))
+    def draw(*a) -> torch.Tensor:
+        return torch.randn(4, generator=step_generator(*a))
+
     assert torch.equal(draw(7, 3, 0), draw(7, 3, 0))  # a resumed run redraws the same values
     others = [draw(7, 4, 0), draw(7, 3, 1), draw(8, 3, 0), draw(7, 3, None)]
     assert all(not torch.equal(draw(7, 3, 0), o) for o in others)

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+
 from worldbridge.geometry import (
     Convention,
     opencv_to_opengl_c2w,

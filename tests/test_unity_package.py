@@ -71,15 +71,18 @@ def check_assembly_names(package: Path, table: dict[str, dict]) -> list[str]:
             if ref.startswith("GUID:"):
                 problems.append(f"{rel}: reference {ref} by GUID (name references are checked; use the name)")
             elif ref not in own and (ref not in table or table[ref]["kind"] == "dll"):
-                problems.append(f"{rel}: reference {ref!r} is neither a package asmdef nor an asmdef/engine assembly in {TABLE_PATH.name}")
+                problems.append(f"{rel}: reference {ref!r} is neither a package asmdef "
+                                f"nor an asmdef/engine assembly in {TABLE_PATH.name}")
         for dll in asmdef.get("precompiledReferences", []):
             if not dll.endswith(".dll") or dll[: -len(".dll")] not in dlls:
-                problems.append(f"{rel}: precompiledReferences entry {dll!r} is not <name>.dll of a dll in {TABLE_PATH.name}")
+                problems.append(f"{rel}: precompiledReferences entry {dll!r} "
+                                f"is not <name>.dll of a dll in {TABLE_PATH.name}")
     for path in sorted(package.rglob("link.xml")):
         for node in ET.parse(path).getroot().iter("assembly"):
             name = node.get("fullname", "")
             if name not in own and name not in table:
-                problems.append(f"{path.relative_to(package)}: assembly {name!r} is neither a package asmdef nor in {TABLE_PATH.name}")
+                problems.append(f"{path.relative_to(package)}: assembly {name!r} "
+                                f"is neither a package asmdef nor in {TABLE_PATH.name}")
     return problems
 
 

@@ -2,8 +2,9 @@
 
 import json
 import re
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 import worldbridge
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from helpers import record_synthetic_scene
+
 from worldbridge.geometry import Convention, Intrinsics, PoseError, to_opencv_c2w
 from worldbridge.geometry.views import Camera, PosedView
 from worldbridge.memory import SceneMemory

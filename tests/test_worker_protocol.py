@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import zmq
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+
 from worldbridge.client import BridgeClient, PoseRequest
 from worldbridge.geometry import Convention
 from worldbridge.serving import protocol as proto
@@ -98,7 +99,8 @@ def test_zero_copy_over_a_real_socket():
        "width": 1, "height": 1, "format": 1, "row_order": 1, "anchor_ms": 0, "model_ms": 0,
        "encode_ms": 0, "coverage": 0, "worker_ms": 0}}), b"abcdefghijkl"], "texture has dtype <f4"),
     ([_pack({"op": "heartbeat", "lease": b"x"}), b"stray"], "1 of 1 buffers are not referenced"),
-    ([_pack({"op": "reply", "id": 1, "status": 0, "result": {"kind": "close", "frames_served": [_ext(0, "|u1", [1]), _ext(0, "|u1", [1])]}}), b"a"],
+    ([_pack({"op": "reply", "id": 1, "status": 0,
+             "result": {"kind": "close", "frames_served": [_ext(0, "|u1", [1]), _ext(0, "|u1", [1])]}}), b"a"],
      "referenced twice|Expected `int`"),
     ([_pack({"op": "reply", "id": 1, "status": 0, "result": None}), b"a"], "not referenced"),
     ([_pack({"op": "heartbeat", "lease": msgspec.msgpack.Ext(9, b"")})], r"Expected `bytes`, got `ext`"),

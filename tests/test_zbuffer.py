@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 from helpers import random_pose
+
 from worldbridge.geometry import Intrinsics, invert_rigid
 from worldbridge.render import AnchorRender, render_points, warmup
 

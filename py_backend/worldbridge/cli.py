@@ -112,49 +112,59 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, rest: list[s
     if rest:
         parser.error(f"unrecognised arguments: {' '.join(rest)}")
     if args.command == "serve":
-        from worldbridge.generators.options import GeneratorOptions
-        from worldbridge.serving import ServerConfig, ServerLimits, serve
-        from worldbridge.serving.auth import read_token
-
-        try:
-            options = GeneratorOptions.from_args(args)
-            token = read_token(args.token_file, args.token)
-        except ValueError as e:
-            print(f"worldbridge serve: {e}", file=sys.stderr)
-            return exit_code(ConfigError(str(e)))
-        cfg = ServerConfig(host=args.host, port=args.port, workers=args.workers,
-                           worker_bind=args.worker_bind, token=token, tls_cert=args.tls_cert,
-                           insecure=args.insecure,
-                           tls_key=args.tls_key, data_dir=args.data_dir,
-                           limits=ServerLimits(max_message_bytes=args.max_message_mb * 1024 * 1024),
-                           generator_options=options)
-        try:
-            asyncio.run(serve(cfg, args.port_file))
-        except ConfigError as e:  # an unsafe bind: exit 2
-            print(f"worldbridge serve: {e}", file=sys.stderr)
-            return exit_code(e)
-        return 0
+        return _serve(args)
     if args.command in TRAINING_COMMANDS:
         from worldbridge.training.commands import run_training_command
 
         return run_training_command(args)
     if args.command == "demo":
-        from worldbridge.demo import run_demo
-
-        server_args = ["--anchor-lock", args.anchor_lock]
-        if args.frame_model is not None:
-            server_args += ["--frame-model", str(args.frame_model)]
-        try:
-            run_demo(out=args.out, video=args.video, frames=args.frames, size=args.size,
-                     generator=args.generator, references=args.references,
-                     server_args=server_args, path=args.path, keyframe_every=args.keyframe_every)
-        except ImportError as e:
-            if e.name != "panda3d":
-                raise
-            print(f"worldbridge demo: {e}", file=sys.stderr)
-            return exit_code(e)
-        return 0
+        return _demo(args)
     return 2
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """``worldbridge serve``: exit 0 after a clean shutdown, the ConfigError code for bad options."""
+    from worldbridge.generators.options import GeneratorOptions
+    from worldbridge.serving import ServerConfig, ServerLimits, serve
+    from worldbridge.serving.auth import read_token
+
+    try:
+        options = GeneratorOptions.from_args(args)
+        token = read_token(args.token_file, args.token)
+    except ValueError as e:
+        print(f"worldbridge serve: {e}", file=sys.stderr)
+        return exit_code(ConfigError(str(e)))
+    cfg = ServerConfig(host=args.host, port=args.port, workers=args.workers,
+                       worker_bind=args.worker_bind, token=token, tls_cert=args.tls_cert,
+                       insecure=args.insecure,
+                       tls_key=args.tls_key, data_dir=args.data_dir,
+                       limits=ServerLimits(max_message_bytes=args.max_message_mb * 1024 * 1024),
+                       generator_options=options)
+    try:
+        asyncio.run(serve(cfg, args.port_file))
+    except ConfigError as e:  # an unsafe bind: exit 2
+        print(f"worldbridge serve: {e}", file=sys.stderr)
+        return exit_code(e)
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    """``worldbridge demo``: exit 0, or the ImportError code when Panda3D is missing."""
+    from worldbridge.demo import run_demo
+
+    server_args = ["--anchor-lock", args.anchor_lock]
+    if args.frame_model is not None:
+        server_args += ["--frame-model", str(args.frame_model)]
+    try:
+        run_demo(out=args.out, video=args.video, frames=args.frames, size=args.size,
+                 generator=args.generator, references=args.references,
+                 server_args=server_args, path=args.path, keyframe_every=args.keyframe_every)
+    except ImportError as e:
+        if e.name != "panda3d":
+            raise
+        print(f"worldbridge demo: {e}", file=sys.stderr)
+        return exit_code(e)
+    return 0
 
 
 if __name__ == "__main__":

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import grpc
 import numpy as np
@@ -25,7 +25,6 @@ from worldbridge.client.messages import (
     pose_message,
     rgb_message,
 )
-from worldbridge.wire.texture import RowOrder, TextureFormat, decode_texture
 from worldbridge.v1 import (
     frames_pb2,
     handshake_pb2,
@@ -34,6 +33,7 @@ from worldbridge.v1 import (
     service_pb2_grpc,
     session_pb2,
 )
+from worldbridge.wire.texture import RowOrder, TextureFormat, decode_texture
 
 __all__ = ["BridgeClient", "Session", "ReceivedFrame", "RecordingResult"]
 
@@ -82,7 +82,7 @@ _CODES = {c.value[0]: c for c in grpc.StatusCode}
 class Session:
     """An open session. Create with :meth:`BridgeClient.open_session`."""
 
-    def __init__(self, client: "BridgeClient", response: session_pb2.OpenSessionResponse,
+    def __init__(self, client: BridgeClient, response: session_pb2.OpenSessionResponse,
                  decode: bool = True):
         self._client = client
         self.session_id = response.session_id
@@ -271,7 +271,7 @@ class BridgeClient:
     def close(self) -> None:
         self._channel.close()
 
-    def __enter__(self) -> "BridgeClient":
+    def __enter__(self) -> BridgeClient:
         return self
 
     def __exit__(self, *exc) -> None:

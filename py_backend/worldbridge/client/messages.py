@@ -8,8 +8,8 @@ import numpy as np
 
 from worldbridge import PROTOCOL_VERSION, __version__
 from worldbridge.geometry import Convention, DepthEncoding, DepthKind, Intrinsics, encode_depth
-from worldbridge.wire.texture import RowOrder, TextureFormat, encode_texture
 from worldbridge.v1 import camera_pb2, handshake_pb2, image_pb2
+from worldbridge.wire.texture import RowOrder, TextureFormat, encode_texture
 
 __all__ = ["PosedImage", "ReferenceView", "CapturedView", "PoseRequest", "hello",
            "pose_message", "intrinsics_message", "depth_message", "rgb_message"]

@@ -64,6 +64,112 @@ __all__ = ["evaluate"]
 _LOG = logging.getLogger(__name__)
 
 
+def _load_teacher(tdir: Path, bundle: Any, dev: Any) -> tuple[Path, tuple[Any, Any]]:
+    """``(checkpoint folder, (model, schedule))`` of a Stage II teacher (its folder or its
+    output folder, for ``final/``) sharing ``bundle``'s latent space.
+
+    Raises:
+        ValueError: latents of another shape or image size than the bundle's model.
+        CheckpointError: an unreadable checkpoint.
+    """
+    from worldbridge.models.checkpoint import load_checkpoint_extra, load_frame_model
+    from worldbridge.models.schedule import NoiseSchedule, ScheduleConfig
+
+    if not (tdir / "config.json").is_file() and (tdir / "final" / "config.json").is_file():
+        tdir = tdir / "final"
+    model = load_frame_model(tdir, device=dev).eval().requires_grad_(False)
+    tc, mc = model.config, bundle.model.config
+    if (tc.latent_channels, tc.latent_size, tc.image_size) != (mc.latent_channels, mc.latent_size, mc.image_size):
+        raise ValueError(f"teacher {str(tdir)!r} has latents {tc.latent_channels} x "
+                         f"{tc.latent_size}^2 at {tc.image_size} px, the bundle's model "
+                         f"{mc.latent_channels} x {mc.latent_size}^2 at {mc.image_size} px: "
+                         "they must share the autoencoder's latent space")
+    sched = load_checkpoint_extra(tdir).get("schedule")
+    return tdir, (model, NoiseSchedule(ScheduleConfig(**sched)) if sched else bundle.schedule)
+
+
+def _cases(protocol: str, lengths: list[int], references: Sequence[int], distances: Sequence[int],
+           reference_gap: int, cases_per_recording: int) -> list[tuple[int, Any]]:
+    """``(reference count, case)`` pairs of a protocol over recordings of ``lengths`` frames.
+
+    Raises:
+        ValueError: no case fits.
+    """
+    if protocol == "extrapolation":
+        cases = [(int(r), c) for r in references for c in extrapolation_cases(
+            lengths, int(r), distances, reference_gap, cases_per_recording)]
+    else:
+        cases = [(4, c) for c in interpolation_cases(lengths)]
+    if not cases:
+        raise ValueError(f"no {protocol} case fits recordings of {lengths} frames")
+    return cases
+
+
+class _Scorer:
+    """Scores every method on cases, accumulating per (reference count, distance, method).
+
+    Each case opens a :class:`~worldbridge.serving.worker.session.WorkerSession` on its
+    reference views (the serving code's scene memory, reference views and anchor render) and
+    runs each model method's pipeline on its anchor render, as a serving session does.
+    """
+
+    def __init__(self, models: list[tuple[str, int | None, Any]], seed: int, zero_depth_is_sky: bool):
+        self.models = models
+        self.seed = seed
+        self.zero_depth_is_sky = zero_depth_is_sky
+        self.accs: dict[tuple[int, int, str], RegionAccumulator] = {}
+        self.holes: dict[tuple[int, int], list[float]] = {}
+
+    def _acc(self, key: tuple[int, int, str]) -> RegionAccumulator:
+        if key not in self.accs:
+            self.accs[key] = RegionAccumulator()
+        return self.accs[key]
+
+    def score_case(self, ds: Any, n_refs: int, case: Any) -> None:
+        """Accumulate one case's targets (and the warp error to each target's next frame)."""
+        from worldbridge.serving.worker.session import OutputSpec, WorkerSession
+        from worldbridge.wire.texture import RowOrder, TextureFormat
+
+        views = [ds.read_view(f, sky_as_inf=self.zero_depth_is_sky) for f in case.references]
+        k0 = views[0].intrinsics
+        spec = OutputSpec(k0.width, k0.height, int(TextureFormat.RGBA8), int(RowOrder.TOP_DOWN))
+        session = WorkerSession(views, "anchor", spec, self.seed)
+        ref_geometry = [(v.depth, v.intrinsics, v.camera.c2w) for v in views]
+        for frame, dist, nxt in case.targets:
+            cur = self._frames_at(ds, frame, session, ref_geometry)
+            v, labels = cur["view"], cur["labels"]
+            hole_frac = float(np.isin(labels, (DISOCCLUDED, OUTSIDE)).mean())
+            self.holes.setdefault((n_refs, dist), []).append(hole_frac)
+            for name, out in cur["outs"].items():
+                self._acc((n_refs, dist, name)).add(out, v.rgb, labels)
+            if nxt < 0 or not 0 <= nxt < len(ds):
+                continue
+            nx = self._frames_at(ds, nxt, session, ref_geometry)
+            w = nx["view"]
+            warp_args = (nx["labels"], w.depth, w.camera.c2w, v.camera.c2w, w.intrinsics.K, v.depth)
+            for name, out in cur["outs"].items():
+                self._acc((n_refs, dist, name)).add_warp(out, nx["outs"][name], *warp_args, prev_K=v.intrinsics.K)
+            self._acc((n_refs, dist, "engine")).add_warp(v.rgb, w.rgb, *warp_args, prev_K=v.intrinsics.K)
+
+    def _frames_at(self, ds: Any, frame: int, session: Any, ref_geometry: list) -> dict[str, Any]:
+        """The engine view at ``frame``, its region labels and every method's output there."""
+        from worldbridge.generators.base import pose_seed
+
+        v = ds.read_view(frame, sky_as_inf=self.zero_depth_is_sky)
+        target = v.camera
+        anchor = session.memory.render_camera(target)
+        labels = classify_regions(v.depth, v.intrinsics, target.c2w, ref_geometry, anchor.mask)
+        outs = {"anchor": fill_holes(anchor.image, anchor.mask),
+                "telea": telea_fill(anchor.image, anchor.mask)}
+        s = pose_seed(self.seed, target.c2w)
+        for name, _, pipe in self.models:
+            raw = pipe.model_frame(anchor.image, anchor.mask, target, session.references, s)
+            outs[name] = pipe.composite(raw, anchor.image, anchor.mask, anchor_lock=True)
+            if name == "frame-model":
+                outs["frame-model-unlocked"] = pipe.composite(raw, anchor.image, anchor.mask, anchor_lock=False)
+        return {"view": v, "labels": labels, "outs": outs}
+
+
 def _model_methods(bundle: Any, teacher: Any, teacher_steps: Sequence[int], device: Any,
                    precision: str) -> list[tuple[str, int | None, Any]]:
     """(name, steps, pipeline) of the frame model and its teacher runs."""
@@ -123,14 +229,9 @@ def evaluate(bundle_dir: str | Path | None, data: Sequence[str | Path], *,
     """
     import torch
 
-    from worldbridge.generators.base import pose_seed
     from worldbridge.generators.options import GeneratorOptions
     from worldbridge.models.bundle import FrameModelBundle
-    from worldbridge.models.checkpoint import load_checkpoint_extra, load_frame_model
-    from worldbridge.models.schedule import NoiseSchedule, ScheduleConfig
     from worldbridge.recording import load_dataset
-    from worldbridge.serving.worker.session import OutputSpec, WorkerSession
-    from worldbridge.wire.texture import RowOrder, TextureFormat
 
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
@@ -143,91 +244,28 @@ def evaluate(bundle_dir: str | Path | None, data: Sequence[str | Path], *,
     bundle = FrameModelBundle.load(bundle_path, device=dev)
     teacher = None
     if teacher_dir is not None:
-        tdir = Path(teacher_dir)
-        if not (tdir / "config.json").is_file() and (tdir / "final" / "config.json").is_file():
-            tdir = tdir / "final"
-        model = load_frame_model(tdir, device=dev).eval().requires_grad_(False)
-        tc, mc = model.config, bundle.model.config
-        if (tc.latent_channels, tc.latent_size, tc.image_size) != \
-                (mc.latent_channels, mc.latent_size, mc.image_size):
-            raise ValueError(f"teacher {str(tdir)!r} has latents {tc.latent_channels} x "
-                             f"{tc.latent_size}^2 at {tc.image_size} px, the bundle's model "
-                             f"{mc.latent_channels} x {mc.latent_size}^2 at {mc.image_size} px: "
-                             "they must share the autoencoder's latent space")
-        sched = load_checkpoint_extra(tdir).get("schedule")
-        teacher = (model, NoiseSchedule(ScheduleConfig(**sched)) if sched else bundle.schedule)
-        teacher_dir = tdir
+        teacher_dir, teacher = _load_teacher(Path(teacher_dir), bundle, dev)
     datasets = [load_dataset(p) for p in data]
     sizes = {(d.frames[0].intrinsics.width, d.frames[0].intrinsics.height) for d in datasets}
-    lengths = [len(d) for d in datasets]
-    if protocol == "extrapolation":
-        ref_counts = [int(r) for r in references]
-        cases = [(r, c) for r in ref_counts for c in extrapolation_cases(
-            lengths, r, distances, reference_gap, cases_per_recording)]
-    else:
-        cases = [(4, c) for c in interpolation_cases(lengths)]
-    if not cases:
-        raise ValueError(f"no {protocol} case fits recordings of {lengths} frames")
-
+    cases = _cases(protocol, [len(d) for d in datasets], references, distances, reference_gap,
+                   cases_per_recording)
     models = _model_methods(bundle, teacher, teacher_steps, dev, precision)
     methods: dict[str, int | None] = {"anchor": None, "telea": None}
     for name, steps, _ in models:
         methods[name] = steps
         if name == "frame-model":
             methods["frame-model-unlocked"] = steps
-    accs: dict[tuple[int, int, str], RegionAccumulator] = {}
-    holes: dict[tuple[int, int], list[float]] = {}
-
-    def acc(key: tuple[int, int, str]) -> RegionAccumulator:
-        if key not in accs:
-            accs[key] = RegionAccumulator()
-        return accs[key]
-
+    scorer = _Scorer(models, seed, zero_depth_is_sky)
     t_start = time.perf_counter()
     case_info = []
     for ci, (n_refs, case) in enumerate(cases):
         ds = datasets[case.dataset_index]
-        views = [ds.read_view(f, sky_as_inf=zero_depth_is_sky) for f in case.references]
-        k0 = views[0].intrinsics
-        spec = OutputSpec(k0.width, k0.height, int(TextureFormat.RGBA8), int(RowOrder.TOP_DOWN))
-        session = WorkerSession(views, "anchor", spec, seed)
-        ref_geometry = [(v.depth, v.intrinsics, v.camera.c2w) for v in views]
-
-        def frames_at(frame: int) -> dict[str, Any]:
-            v = ds.read_view(frame, sky_as_inf=zero_depth_is_sky)
-            target = v.camera
-            anchor = session.memory.render_camera(target)
-            labels = classify_regions(v.depth, v.intrinsics, target.c2w, ref_geometry, anchor.mask)
-            outs = {"anchor": fill_holes(anchor.image, anchor.mask),
-                    "telea": telea_fill(anchor.image, anchor.mask)}
-            s = pose_seed(seed, target.c2w)
-            for name, _, pipe in models:
-                raw = pipe.model_frame(anchor.image, anchor.mask, target, session.references, s)
-                outs[name] = pipe.composite(raw, anchor.image, anchor.mask, anchor_lock=True)
-                if name == "frame-model":
-                    outs["frame-model-unlocked"] = pipe.composite(raw, anchor.image, anchor.mask,
-                                                                  anchor_lock=False)
-            return {"view": v, "labels": labels, "outs": outs}
-
-        for frame, dist, nxt in case.targets:
-            cur = frames_at(frame)
-            v, labels = cur["view"], cur["labels"]
-            hole_frac = float(np.isin(labels, (DISOCCLUDED, OUTSIDE)).mean())
-            holes.setdefault((n_refs, dist), []).append(hole_frac)
-            for name, out in cur["outs"].items():
-                acc((n_refs, dist, name)).add(out, v.rgb, labels)
-            if nxt < 0 or not 0 <= nxt < len(ds):
-                continue
-            nx = frames_at(nxt)
-            w = nx["view"]
-            warp_args = (nx["labels"], w.depth, w.camera.c2w, v.camera.c2w, w.intrinsics.K, v.depth)
-            for name, out in cur["outs"].items():
-                acc((n_refs, dist, name)).add_warp(out, nx["outs"][name], *warp_args, prev_K=v.intrinsics.K)
-            acc((n_refs, dist, "engine")).add_warp(v.rgb, w.rgb, *warp_args, prev_K=v.intrinsics.K)
+        scorer.score_case(ds, n_refs, case)
         case_info.append({"recording": str(ds.path), "references": list(case.references),
                           "targets": [list(t) for t in case.targets]})
         say(f"eval case {ci + 1}/{len(cases)} ({ds.path.name}, {n_refs} reference(s) at "
             f"{list(case.references)}): {time.perf_counter() - t_start:.0f} s")
+    accs, holes = scorer.accs, scorer.holes
 
     scores: dict[str, dict[str, dict[str, dict[str, dict[str, Any]]]]] = {}
     engine_warp: dict[str, dict[str, dict[str, float]]] = {}

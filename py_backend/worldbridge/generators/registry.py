@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from worldbridge.errors import FailedPrecondition, InvalidInput
 from worldbridge.generators.anchor import AnchorGenerator

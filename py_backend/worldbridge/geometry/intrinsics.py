@@ -54,7 +54,7 @@ class Intrinsics:
         return np.array([[self.fx, 0.0, self.cx], [0.0, self.fy, self.cy], [0.0, 0.0, 1.0]])
 
     @classmethod
-    def from_horizontal_fov(cls, fov_x_deg: float, width: int, height: int) -> "Intrinsics":
+    def from_horizontal_fov(cls, fov_x_deg: float, width: int, height: int) -> Intrinsics:
         """From a horizontal field of view in degrees (Unreal's ``FieldOfView``).
 
         Raises:
@@ -66,7 +66,7 @@ class Intrinsics:
         return cls(f, f, width / 2.0, height / 2.0, int(width), int(height))
 
     @classmethod
-    def from_vertical_fov(cls, fov_y_deg: float, width: int, height: int) -> "Intrinsics":
+    def from_vertical_fov(cls, fov_y_deg: float, width: int, height: int) -> Intrinsics:
         """From a vertical field of view in degrees (Unity's ``Camera.fieldOfView``).
 
         Raises:
@@ -77,7 +77,7 @@ class Intrinsics:
         f = 0.5 * height / math.tan(math.radians(fov_y_deg) / 2.0)
         return cls(f, f, width / 2.0, height / 2.0, int(width), int(height))
 
-    def scaled(self, width: int, height: int) -> "Intrinsics":
+    def scaled(self, width: int, height: int) -> Intrinsics:
         """The same camera for another resolution (focal lengths and centre scale with it)."""
         sx, sy = width / self.width, height / self.height
         return Intrinsics(self.fx * sx, self.fy * sy, self.cx * sx, self.cy * sy, int(width), int(height))

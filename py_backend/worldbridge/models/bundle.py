@@ -63,7 +63,7 @@ class FrameModelBundle:
 
     @classmethod
     def load(cls, path: str | os.PathLike, device: Any = "cpu",
-             dtype: torch.dtype = torch.float32) -> "FrameModelBundle":
+             dtype: torch.dtype = torch.float32) -> FrameModelBundle:
         """Load a bundle directory.
 
         Raises:

@@ -29,8 +29,8 @@ config and the export's own parity check against PyTorch.
 The graphs are traced with the TorchScript exporter (``torch.onnx.export(dynamo=False)``);
 the dynamo exporter needs the ``onnxscript`` package. The denoiser graph traces
 :meth:`FrameModel.denoise_cached`, the check-free hot path (no host reads of tensor
-values), so nothing data-dependent is frozen into the graph. PRoPE's projective products trace to ``Einsum``; its RoPE tables and
-the sin-cos position embeddings are constants in the graph.
+values), so nothing data-dependent is frozen into the graph. PRoPE's projective products trace
+to ``Einsum``; its RoPE tables and the sin-cos position embeddings are constants in the graph.
 
 Sources: InSpatio-WorldFM (arXiv 2603.11911) section 2.5 (the 2-step distilled sampler these graphs
 serve); ONNX Runtime's execution providers and I/O binding

@@ -16,7 +16,7 @@ seed gives the same image on every device (a still camera gives a still frame).
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 

@@ -44,7 +44,7 @@ class ScheduleConfig:
             raise ValueError(f"unknown beta_schedule {self.beta_schedule!r} (scaled_linear, linear)")
 
     @classmethod
-    def pixart(cls) -> "ScheduleConfig":
+    def pixart(cls) -> ScheduleConfig:
         """PixArt-Sigma's schedule (linear 1e-4 .. 0.02), for models initialised from it."""
         return cls(1000, 1e-4, 0.02, "linear")
 

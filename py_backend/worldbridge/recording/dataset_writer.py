@@ -30,10 +30,11 @@ import os
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from numbers import Integral
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import cv2
 import numpy as np
@@ -58,7 +59,7 @@ from worldbridge.recording.transforms_file import worldbridge_section, write_tra
 __all__ = ["DatasetWriter"]
 
 _LOG = logging.getLogger(__name__)
-_OPEN_WRITERS: "weakref.WeakSet[DatasetWriter]" = weakref.WeakSet()
+_OPEN_WRITERS: weakref.WeakSet[DatasetWriter] = weakref.WeakSet()
 
 
 @atexit.register
@@ -258,7 +259,7 @@ class DatasetWriter:
             self._journal.close()
             self._write_transforms(complete=self._pool.error is None)
 
-    def __enter__(self) -> "DatasetWriter":
+    def __enter__(self) -> DatasetWriter:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import queue
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from worldbridge.recording.errors import RecordingError
 

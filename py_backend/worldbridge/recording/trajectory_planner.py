@@ -410,6 +410,38 @@ def walk(waypoints: Sequence[Sequence[float]], n: int, eye_height: float | None 
     return _poses(frame, pos, fwd)
 
 
+def _random_path_args(bounds: Sequence[Sequence[float]], n_paths: int, frames_per_path: int, frame: _Frame,
+                      step_range: tuple[float, float] | None, num_controls: int, look_at_prob: float,
+                      max_tries: int, checks_per_step: int) -> tuple[np.ndarray, int, int, float, float]:
+    """:func:`random_trajectories`' arguments checked: ``(box [2, 3] float64, paths, frames per
+    path, least step, largest step)``, steps in input units (default 3 to 12 cm).
+
+    Raises:
+        ValueError: as :func:`random_trajectories`.
+    """
+    box = np.asarray(bounds, dtype=np.float64)
+    if box.shape != (2, 3) or not np.all(np.isfinite(box)) or np.any(box[0] >= box[1]):
+        raise ValueError(f"bounds must be [[xmin, ymin, zmin], [xmax, ymax, zmax]] with "
+                         f"min < max, got {bounds!r}")
+    n_paths = _count(n_paths, "n_paths")
+    frames = _count(frames_per_path, "frames_per_path")
+    if frames < 2:
+        raise ValueError(f"frames_per_path must be >= 2, got {frames}")
+    if num_controls < 2:
+        raise ValueError(f"num_controls must be >= 2, got {num_controls}")
+    if step_range is None:
+        step_range = (0.03 / frame.scale, 0.12 / frame.scale)
+    lo_step, hi_step = (float(v) for v in step_range)
+    if not 0 < lo_step <= hi_step:
+        raise ValueError(f"step_range must be 0 < min <= max, got {step_range!r}")
+    if not 0.0 <= look_at_prob <= 1.0:
+        raise ValueError(f"look_at_prob must be in [0, 1], got {look_at_prob}")
+    if max_tries < 1 or checks_per_step < 0:
+        raise ValueError(f"max_tries must be >= 1 and checks_per_step >= 0, got {max_tries}, "
+                         f"{checks_per_step}")
+    return box, n_paths, frames, lo_step, hi_step
+
+
 def random_trajectories(bounds: Sequence[Sequence[float]], n_paths: int, frames_per_path: int,
                         rng: np.random.Generator,
                         is_free: Callable[[np.ndarray], bool] | None = None, *,
@@ -467,26 +499,8 @@ def random_trajectories(bounds: Sequence[Sequence[float]], n_paths: int, frames_
             paths are too long for it.
     """
     frame = _Frame(convention, up)
-    box = np.asarray(bounds, dtype=np.float64)
-    if box.shape != (2, 3) or not np.all(np.isfinite(box)) or np.any(box[0] >= box[1]):
-        raise ValueError(f"bounds must be [[xmin, ymin, zmin], [xmax, ymax, zmax]] with "
-                         f"min < max, got {bounds!r}")
-    n_paths = _count(n_paths, "n_paths")
-    frames = _count(frames_per_path, "frames_per_path")
-    if frames < 2:
-        raise ValueError(f"frames_per_path must be >= 2, got {frames}")
-    if num_controls < 2:
-        raise ValueError(f"num_controls must be >= 2, got {num_controls}")
-    if step_range is None:
-        step_range = (0.03 / frame.scale, 0.12 / frame.scale)
-    lo_step, hi_step = (float(v) for v in step_range)
-    if not 0 < lo_step <= hi_step:
-        raise ValueError(f"step_range must be 0 < min <= max, got {step_range!r}")
-    if not 0.0 <= look_at_prob <= 1.0:
-        raise ValueError(f"look_at_prob must be in [0, 1], got {look_at_prob}")
-    if max_tries < 1 or checks_per_step < 0:
-        raise ValueError(f"max_tries must be >= 1 and checks_per_step >= 0, got {max_tries}, "
-                         f"{checks_per_step}")
+    box, n_paths, frames, lo_step, hi_step = _random_path_args(
+        bounds, n_paths, frames_per_path, frame, step_range, num_controls, look_at_prob, max_tries, checks_per_step)
     free = is_free if is_free is not None else (lambda p: True)
     up_in = frame.up_in
     e1, e2 = frame.horizontal_basis()

@@ -83,7 +83,7 @@ class PixelBudget:
         self.peak = 0
         self._changed = asyncio.Condition()
 
-    def hold(self, pixels: int) -> "_Hold":
+    def hold(self, pixels: int) -> _Hold:
         if pixels > self.capacity:
             raise ValueError(f"{pixels} pixels exceed the whole decode budget of {self.capacity}")
         return _Hold(self, pixels)

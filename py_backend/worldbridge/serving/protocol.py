@@ -27,7 +27,8 @@ Channel handshake (see :mod:`worldbridge.serving.gateway.worker_pool`):
 from __future__ import annotations
 
 import enum
-from typing import Any, Sequence, Union
+from collections.abc import Sequence
+from typing import Any, Union
 
 import msgspec
 import numpy as np
@@ -127,7 +128,7 @@ class View(msgspec.Struct, frozen=True):
     (planar, OpenCV; None when absent), ``c2w`` [4, 4] float64 OpenCV camera-to-world."""
 
     rgb: np.ndarray
-    depth: Union[np.ndarray, None]
+    depth: np.ndarray | None
     c2w: np.ndarray
     K: Intrinsics6
 
@@ -225,7 +226,7 @@ class Reply(msgspec.Struct, tag_field="op", tag="reply", frozen=True):
     id: int
     status: Status
     message: str = ""
-    result: Union[OpenResult, FrameResult, CloseResult, None] = None
+    result: OpenResult | FrameResult | CloseResult | None = None
 
     def __post_init__(self) -> None:
         _check_text("message", self.message)
@@ -253,7 +254,7 @@ class OpenSession(msgspec.Struct, tag_field="op", tag="open", frozen=True):
     session: str
     generator: str
     seed: int
-    anchor_lock: Union[bool, None]
+    anchor_lock: bool | None
     views: list[View]
     output: Output
 
@@ -267,7 +268,7 @@ class Render(msgspec.Struct, tag_field="op", tag="render", frozen=True):
     session: str
     c2w: np.ndarray
     K: Intrinsics6
-    depth: Union[np.ndarray, None] = None
+    depth: np.ndarray | None = None
     keyframe: bool = False
 
     def __post_init__(self) -> None:
@@ -305,10 +306,10 @@ class Ping(msgspec.Struct, tag_field="op", tag="ping", frozen=True):
     from its gateway for :data:`GATEWAY_SILENCE_S` while idle exits."""
 
 
-GATEWAY_BOUND = Union[Ready, Heartbeat, Reply]
+GATEWAY_BOUND = Union[Ready, Heartbeat, Reply]  # noqa: UP007 (a runtime value msgspec decodes into)
 """What the gateway accepts from a worker connection."""
 
-WORKER_BOUND = Union[Welcome, Refused, OpenSession, Render, CloseSession, Shutdown, Ping]
+WORKER_BOUND = Union[Welcome, Refused, OpenSession, Render, CloseSession, Shutdown, Ping]  # noqa: UP007 (as above)
 """What a worker accepts from the gateway."""
 
 

@@ -399,7 +399,7 @@ class PandaEngine:
             self._render.remove_node()
             self._render = self._scene = None
 
-    def __enter__(self) -> "PandaEngine":
+    def __enter__(self) -> PandaEngine:
         return self
 
     def __exit__(self, *exc) -> None:

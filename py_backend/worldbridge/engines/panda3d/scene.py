@@ -344,6 +344,47 @@ DEFAULT_LAYOUT = SceneLayout()
 """The demo scene: the garden at 0.1 m per unit, heading 0, with :data:`DEFAULT_PROPS`."""
 
 
+def _layout_ranges(scale_range: tuple[float, float], headings_deg: Sequence[float] | None,
+                   models: Sequence[str], num_props: tuple[int, int],
+                   prop_scale_range: tuple[float, float], fixed_props: Sequence[Prop] | None,
+                   wall_margin_m: float, gap_m: float, recolour: float, max_tries: int
+                   ) -> tuple[float, float, float, float, int, int, tuple[str, ...], list[float] | None]:
+    """:func:`random_layout`'s arguments checked: ``(scale lo, hi, prop scale lo, hi, props lo,
+    hi, models, headings or None)``.
+
+    Raises:
+        ValueError: as :func:`random_layout`.
+    """
+    headings = None
+    lo, hi = (_finite("scale_range", v) for v in scale_range)
+    if not 0 < lo <= hi:
+        raise ValueError(f"scale_range must satisfy 0 < lo <= hi, got {tuple(scale_range)}")
+    plo, phi = (_finite("prop_scale_range", v) for v in prop_scale_range)
+    if not 0 < plo <= phi:
+        raise ValueError(f"prop_scale_range must satisfy 0 < lo <= hi, got "
+                         f"{tuple(prop_scale_range)}")
+    nlo, nhi = (int(v) for v in num_props)
+    if not 0 <= nlo <= nhi:
+        raise ValueError(f"num_props must satisfy 0 <= lo <= hi, got {tuple(num_props)}")
+    models = tuple(models)
+    unknown = [m for m in models if m not in PROP_MODELS]
+    if unknown or (not models and nhi > 0 and fixed_props is None):
+        raise ValueError(f"models must be keys of PROP_MODELS {sorted(PROP_MODELS)}, got "
+                         f"{list(models)}")
+    if not 0.0 <= recolour <= 1.0:
+        raise ValueError(f"recolour is a probability in [0, 1], got {recolour}")
+    if headings_deg is not None:
+        headings = [_finite("headings_deg", h) for h in headings_deg]
+        if not headings:
+            raise ValueError("headings_deg is empty; pass None for any heading")
+    if int(max_tries) < 1:
+        raise ValueError(f"max_tries must be >= 1, got {max_tries}")
+    if not (wall_margin_m >= 0 and gap_m >= 0):
+        raise ValueError(f"wall_margin_m and gap_m must be >= 0, got {wall_margin_m} and "
+                         f"{gap_m}")
+    return lo, hi, plo, phi, nlo, nhi, models, headings
+
+
 def random_layout(rng: np.random.Generator, *, scale_range: tuple[float, float] = (0.75, 1.25),
                   headings_deg: Sequence[float] | None = None,
                   models: Sequence[str] = TRAIN_PROP_MODELS,
@@ -390,32 +431,9 @@ def random_layout(rng: np.random.Generator, *, scale_range: tuple[float, float] 
         RuntimeError: a prop found no free place in ``max_tries`` draws (too many or too
             large props for the clearing), or no draw fitted ``fixed_props``.
     """
-    lo, hi = (_finite("scale_range", v) for v in scale_range)
-    if not 0 < lo <= hi:
-        raise ValueError(f"scale_range must satisfy 0 < lo <= hi, got {tuple(scale_range)}")
-    plo, phi = (_finite("prop_scale_range", v) for v in prop_scale_range)
-    if not 0 < plo <= phi:
-        raise ValueError(f"prop_scale_range must satisfy 0 < lo <= hi, got "
-                         f"{tuple(prop_scale_range)}")
-    nlo, nhi = (int(v) for v in num_props)
-    if not 0 <= nlo <= nhi:
-        raise ValueError(f"num_props must satisfy 0 <= lo <= hi, got {tuple(num_props)}")
-    models = tuple(models)
-    unknown = [m for m in models if m not in PROP_MODELS]
-    if unknown or (not models and nhi > 0 and fixed_props is None):
-        raise ValueError(f"models must be keys of PROP_MODELS {sorted(PROP_MODELS)}, got "
-                         f"{list(models)}")
-    if not 0.0 <= recolour <= 1.0:
-        raise ValueError(f"recolour is a probability in [0, 1], got {recolour}")
-    if headings_deg is not None:
-        headings = [_finite("headings_deg", h) for h in headings_deg]
-        if not headings:
-            raise ValueError("headings_deg is empty; pass None for any heading")
-    if int(max_tries) < 1:
-        raise ValueError(f"max_tries must be >= 1, got {max_tries}")
-    if not (wall_margin_m >= 0 and gap_m >= 0):
-        raise ValueError(f"wall_margin_m and gap_m must be >= 0, got {wall_margin_m} and "
-                         f"{gap_m}")
+    lo, hi, plo, phi, nlo, nhi, models, headings = _layout_ranges(
+        scale_range, headings_deg, models, num_props, prop_scale_range, fixed_props, wall_margin_m, gap_m,
+        recolour, max_tries)
 
     for _ in range(int(max_tries) if fixed_props is not None else 1):
         scale = float(rng.uniform(lo, hi))

@@ -14,7 +14,8 @@ message so the servicer can end the stream with that status after finishing what
 from __future__ import annotations
 
 import functools
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 import grpc
 from google.protobuf import message_factory

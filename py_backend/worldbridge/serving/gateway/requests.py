@@ -25,8 +25,8 @@ from worldbridge.geometry import (
 )
 from worldbridge.geometry.views import Camera, PosedView
 from worldbridge.serving.limits import ServerLimits
-from worldbridge.wire.texture import TextureError, decode_texture
 from worldbridge.v1 import camera_pb2, handshake_pb2, image_pb2
+from worldbridge.wire.texture import TextureError, decode_texture
 
 __all__ = ["WireError", "CapturedView", "check_hello", "parse_camera", "parse_intrinsics",
            "parse_depth", "parse_rgb", "parse_view"]

@@ -23,9 +23,9 @@ from worldbridge.errors import ConfigError
 from worldbridge.generators.options import GeneratorOptions
 from worldbridge.serving.auth import TokenInterceptor
 from worldbridge.serving.gateway.handlers import add_servicer
-from worldbridge.serving.limits import ServerLimits, default_memory_budget
 from worldbridge.serving.gateway.servicer import WorldBridgeServicer
 from worldbridge.serving.gateway.worker_pool import WorkerPool
+from worldbridge.serving.limits import ServerLimits, default_memory_budget
 from worldbridge.v1 import service_pb2
 
 __all__ = ["ServerConfig", "Gateway", "serve", "SERVICE_NAME", "worker_health_name",
@@ -107,7 +107,7 @@ class Gateway:
         self.server: grpc.aio.Server | None = None
         self._janitor: asyncio.Task | None = None
 
-    async def start(self) -> "Gateway":
+    async def start(self) -> Gateway:
         cfg = self.config
         if not _is_loopback(cfg.host) and not cfg.token:
             raise InsecureBindError(f"binding {cfg.host} exposes the server beyond this machine: "
@@ -187,7 +187,7 @@ class Gateway:
         if self.pool is not None:
             await self.pool.close()
 
-    async def __aenter__(self) -> "Gateway":
+    async def __aenter__(self) -> Gateway:
         return await self.start()
 
     async def __aexit__(self, *exc) -> None:

@@ -12,9 +12,9 @@ import errno
 import hashlib
 import logging
 import time
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import AsyncIterator
 
 import grpc
 import msgspec
@@ -31,19 +31,18 @@ from worldbridge.recording import (
 )
 from worldbridge.serving import protocol as proto
 from worldbridge.serving.gateway.handlers import UndecodableRequest
-from worldbridge.serving.limits import PixelBudget, ServerLimits, frame_bytes_bound
 from worldbridge.serving.gateway.pacing import NewestWinsPacer
-from worldbridge.serving.gateway.sessions import SessionRecord, SessionRegistry
-from worldbridge.wire.texture import RowOrder, TextureFormat
 from worldbridge.serving.gateway.requests import (
     WireError,
     check_hello,
+    parse_camera,
     parse_depth,
     parse_intrinsics,
-    parse_camera,
     parse_view,
 )
+from worldbridge.serving.gateway.sessions import SessionRecord, SessionRegistry
 from worldbridge.serving.gateway.worker_pool import WorkerError, WorkerPool, WorkerUnavailable
+from worldbridge.serving.limits import PixelBudget, ServerLimits, frame_bytes_bound
 from worldbridge.v1 import (
     frames_pb2,
     handshake_pb2,
@@ -52,6 +51,7 @@ from worldbridge.v1 import (
     service_pb2_grpc,
     session_pb2,
 )
+from worldbridge.wire.texture import RowOrder, TextureFormat
 
 __all__ = ["WorldBridgeServicer", "CAPABILITIES"]
 
@@ -267,9 +267,9 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
                             f"limit of {lim.max_texture_side} pixels per side")
         fmt = out.format or TextureFormat.RGBA8
         if fmt not in (TextureFormat.RGBA8, TextureFormat.BGRA8, TextureFormat.JPEG, TextureFormat.PNG):
+            name = image_pb2.TextureFormat.Name(fmt) if fmt in image_pb2.TextureFormat.values() else fmt
             raise WireError(grpc.StatusCode.INVALID_ARGUMENT,
-                            f"output format {image_pb2.TextureFormat.Name(fmt) if fmt in image_pb2.TextureFormat.values() else fmt} "
-                            "is not an output format (RGBA8, BGRA8, JPEG, PNG)")
+                            f"output format {name} is not an output format (RGBA8, BGRA8, JPEG, PNG)")
         if out.row_order not in (0, RowOrder.TOP_DOWN, RowOrder.BOTTOM_UP):
             raise WireError(grpc.StatusCode.INVALID_ARGUMENT, f"unknown row order {out.row_order}")
         frame_bytes = frame_bytes_bound(width, height, fmt)
@@ -316,112 +316,28 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
                             "a keyframe is lifted into the memory with the engine's depth")
         return proto.Render.at(camera, session=rec.session_id, depth=depth, keyframe=bool(req.keyframe))
 
-    async def StreamFrames(self, request_iterator: AsyncIterator[frames_pb2.FrameRequest],
-                           context) -> AsyncIterator[frames_pb2.Frame]:  # noqa: N802
-        """Newest pose wins (:class:`~worldbridge.serving.gateway.pacing.NewestWinsPacer`): at most one
-        request per stream is being rendered; a request that is overtaken while waiting is
-        dropped and reported in the next Frame."""
-        out: asyncio.Queue = asyncio.Queue()
-        pacer: NewestWinsPacer[tuple] = NewestWinsPacer()
-        attached: set[str] = set()
+    async def StreamFrames(  # noqa: N802 (the service's method name)
+            self, request_iterator: AsyncIterator[frames_pb2.FrameRequest],
+            context: grpc.aio.ServicerContext) -> AsyncIterator[frames_pb2.Frame]:
+        """Serve a stream of poses: newest pose wins (see :class:`FrameStream`).
 
-        async def reader() -> None:
-            try:
-                await read_all()
-            except UndecodableRequest as e:
-                out.put_nowait(_Abort(e.code, e.message))
-            finally:
-                pacer.close()
+        Yields:
+            One Frame per rendered request (with the sequences it overtook) and one per
+            refused request (its ``error`` set: NOT_FOUND for an unknown session,
+            INVALID_ARGUMENT for a bad pose, intrinsics or depth).
 
-        async def read_all() -> None:
-            async for req in request_iterator:
-                t_arrival = time.perf_counter()
-                rec = self.sessions.get(req.session_id)
-                if rec is None:
-                    out.put_nowait(_frame_error(req, grpc.StatusCode.NOT_FOUND,
-                                                f"unknown session {proto.clip(req.session_id, 64)!r}"))
-                    continue
-                if rec.session_id not in attached:
-                    attached.add(rec.session_id)
-                    rec.open_streams += 1
-                    tasks.append(asyncio.create_task(watch(rec)))
-                if rec.lost:
-                    out.put_nowait(_Abort(grpc.StatusCode.UNAVAILABLE,
-                                          f"session {rec.session_id} is lost: {rec.lost_reason}"))
-                    return
-                try:
-                    if req.HasField("depth"):
-                        pixels = self._request_pixels([(None, req.depth)], "the frame request")
-                        async with self.decode_budget.hold(pixels):
-                            msg = await asyncio.to_thread(self._render_message, req, rec)
-                    else:
-                        msg = self._render_message(req, rec)
-                except WireError as e:
-                    out.put_nowait(_frame_error(req, e.code, e.message))
-                    continue
-                pacer.submit(req.sequence, (req, rec, msg, t_arrival))
-
-        async def watch(rec: SessionRecord) -> None:
-            # an idle stream learns at once that its session was lost with its worker
-            await rec.lost_event.wait()
-            out.put_nowait(_Abort(grpc.StatusCode.UNAVAILABLE,
-                                  f"session {rec.session_id} is lost: {rec.lost_reason}"))
-
-        async def renderer() -> None:
-            while (paced := await pacer.next()) is not None:
-                req, rec, msg, t_arrival = paced.item
-                skipped = paced.skipped
-                try:
-                    reply = await self.pool.request(rec.worker_id, msg)
-                except WorkerUnavailable as e:
-                    self.sessions.mark_lost(rec.session_id, str(e))
-                    out.put_nowait(_Abort(grpc.StatusCode.UNAVAILABLE, f"session {rec.session_id}: {e}"))
-                    return
-                except WorkerError as e:
-                    code = getattr(grpc.StatusCode, e.code, grpc.StatusCode.INTERNAL)
-                    if code == grpc.StatusCode.NOT_FOUND:
-                        out.put_nowait(_Abort(code, e.message))
-                        return
-                    f = _frame_error(req, code, e.message)
-                    f.skipped_sequences.extend(skipped)
-                    out.put_nowait(f)
-                    continue
-                rec.frames_served += 1
-                rec.last_used = time.monotonic()
-                stages_ms = reply.anchor_ms + reply.model_ms + reply.encode_ms
-                frame = frames_pb2.Frame(
-                    sequence=req.sequence, client_timestamp_us=req.client_timestamp_us,
-                    texture=image_pb2.Texture(data=reply.texture.tobytes(), width=reply.width,
-                                              height=reply.height, format=reply.format,
-                                              row_order=reply.row_order),
-                    skipped_sequences=skipped, anchor_coverage=reply.coverage,
-                    timings=frames_pb2.StageTimings(
-                        anchor_ms=reply.anchor_ms, model_ms=reply.model_ms,
-                        encode_ms=reply.encode_ms))
-                total_ms = (time.perf_counter() - t_arrival) * 1e3
-                frame.timings.server_total_ms = total_ms
-                frame.timings.queue_ms = max(0.0, total_ms - stages_ms)
-                out.put_nowait(frame)
-            out.put_nowait(None)
-
-        tasks: list[asyncio.Task] = []
-        tasks += [asyncio.create_task(reader()), asyncio.create_task(renderer())]
+        Ends the call with UNAVAILABLE when the session is lost with its worker, NOT_FOUND
+        when the worker no longer knows the session, INVALID_ARGUMENT for an undecodable
+        message.
+        """
+        stream = FrameStream(self, request_iterator)
         try:
-            while True:
-                item = await out.get()
-                if item is None:
-                    break
+            async for item in stream.results():
                 if isinstance(item, _Abort):
                     await context.abort(item.code, item.message)
                 yield item
         finally:
-            for t in tasks:
-                t.cancel()
-            for sid in attached:
-                rec = self.sessions.get(sid)
-                if rec is not None:
-                    rec.open_streams -= 1
-                    rec.last_used = time.monotonic()
+            stream.close()
 
     # ------------------------------------------------------------------ recording
 
@@ -446,7 +362,8 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
             writer = await sink.open(self.data_dir, header.dataset_name, metadata=meta)
         except (DatasetNameError, DatasetExistsError) as e:
             await sink.close()
-            code = grpc.StatusCode.INVALID_ARGUMENT if isinstance(e, DatasetNameError) else grpc.StatusCode.ALREADY_EXISTS
+            code = (grpc.StatusCode.INVALID_ARGUMENT if isinstance(e, DatasetNameError)
+                    else grpc.StatusCode.ALREADY_EXISTS)
             await context.abort(code, str(e))
         except BaseException:
             await sink.close()  # cut off while the dataset was being created: finalise it anyway
@@ -543,6 +460,141 @@ class _WriterThread:
         done = asyncio.wrap_future(self._pool.submit(self._close))
         self._pool.shutdown(wait=False)
         await asyncio.shield(done)
+
+
+_Paced = tuple[frames_pb2.FrameRequest, SessionRecord, proto.Render, float]
+"""A request admitted to a stream's pacer: (request, its session, the worker message, arrival
+time from ``time.perf_counter``)."""
+
+
+class FrameStream:
+    """One StreamFrames call: newest-pose-wins pacing between the client and a worker.
+
+    A reader task validates each request and submits it to a
+    :class:`~worldbridge.serving.gateway.pacing.NewestWinsPacer`; a renderer task sends the
+    newest waiting request to the session's worker, so at most one request per stream is
+    being rendered and a request overtaken while waiting is dropped and reported in the next
+    Frame. A watcher per attached session ends the stream the moment the session is lost.
+    Both tasks post to one queue that :meth:`results` drains.
+
+    Args:
+        servicer: the servicer whose sessions, worker pool, limits and decode budget serve.
+        requests: the client's request stream.
+    """
+
+    def __init__(self, servicer: WorldBridgeServicer, requests: AsyncIterator[frames_pb2.FrameRequest]):
+        self._servicer = servicer
+        self._requests = requests
+        self._out: asyncio.Queue[frames_pb2.Frame | _Abort | None] = asyncio.Queue()
+        self._pacer: NewestWinsPacer[_Paced] = NewestWinsPacer()
+        self._attached: set[str] = set()
+        self._tasks: list[asyncio.Task] = []
+
+    async def results(self) -> AsyncIterator[frames_pb2.Frame | _Abort]:
+        """Frames and per-request errors in order, then an :class:`_Abort` if the stream must
+        end with a status; ends when the client's stream and every admitted request are done."""
+        self._tasks += [asyncio.create_task(self._read()), asyncio.create_task(self._render())]
+        while (item := await self._out.get()) is not None:
+            yield item
+
+    def close(self) -> None:
+        """Cancel the stream's tasks and detach it from its sessions."""
+        for t in self._tasks:
+            t.cancel()
+        for sid in self._attached:
+            rec = self._servicer.sessions.get(sid)
+            if rec is not None:
+                rec.open_streams -= 1
+                rec.last_used = time.monotonic()
+
+    async def _read(self) -> None:
+        try:
+            async for req in self._requests:
+                if not await self._admit(req):
+                    return
+        except UndecodableRequest as e:
+            self._out.put_nowait(_Abort(e.code, e.message))
+        finally:
+            self._pacer.close()
+
+    async def _admit(self, req: frames_pb2.FrameRequest) -> bool:
+        """Validate one request and submit it to the pacer (or post its error); False when the
+        stream must end (its session is lost)."""
+        t_arrival = time.perf_counter()
+        srv = self._servicer
+        rec = srv.sessions.get(req.session_id)
+        if rec is None:
+            self._out.put_nowait(_frame_error(req, grpc.StatusCode.NOT_FOUND,
+                                              f"unknown session {proto.clip(req.session_id, 64)!r}"))
+            return True
+        if rec.session_id not in self._attached:
+            self._attached.add(rec.session_id)
+            rec.open_streams += 1
+            self._tasks.append(asyncio.create_task(self._watch(rec)))
+        if rec.lost:
+            self._out.put_nowait(_lost(rec))
+            return False
+        try:
+            if req.HasField("depth"):
+                pixels = srv._request_pixels([(None, req.depth)], "the frame request")
+                async with srv.decode_budget.hold(pixels):
+                    msg = await asyncio.to_thread(srv._render_message, req, rec)
+            else:
+                msg = srv._render_message(req, rec)
+        except WireError as e:
+            self._out.put_nowait(_frame_error(req, e.code, e.message))
+            return True
+        self._pacer.submit(req.sequence, (req, rec, msg, t_arrival))
+        return True
+
+    async def _watch(self, rec: SessionRecord) -> None:
+        # an idle stream learns at once that its session was lost with its worker
+        await rec.lost_event.wait()
+        self._out.put_nowait(_lost(rec))
+
+    async def _render(self) -> None:
+        while (paced := await self._pacer.next()) is not None:
+            req, rec, msg, t_arrival = paced.item
+            try:
+                reply = await self._servicer.pool.request(rec.worker_id, msg)
+            except WorkerUnavailable as e:
+                self._servicer.sessions.mark_lost(rec.session_id, str(e))
+                self._out.put_nowait(_Abort(grpc.StatusCode.UNAVAILABLE, f"session {rec.session_id}: {e}"))
+                return
+            except WorkerError as e:
+                code = getattr(grpc.StatusCode, e.code, grpc.StatusCode.INTERNAL)
+                if code == grpc.StatusCode.NOT_FOUND:
+                    self._out.put_nowait(_Abort(code, e.message))
+                    return
+                f = _frame_error(req, code, e.message)
+                f.skipped_sequences.extend(paced.skipped)
+                self._out.put_nowait(f)
+                continue
+            rec.frames_served += 1
+            rec.last_used = time.monotonic()
+            self._out.put_nowait(_served_frame(req, reply, paced.skipped, t_arrival))
+        self._out.put_nowait(None)
+
+
+def _lost(rec: SessionRecord) -> _Abort:
+    return _Abort(grpc.StatusCode.UNAVAILABLE, f"session {rec.session_id} is lost: {rec.lost_reason}")
+
+
+def _served_frame(req: frames_pb2.FrameRequest, reply: proto.FrameResult, skipped: list[int],
+                  t_arrival: float) -> frames_pb2.Frame:
+    """The Frame of a worker's reply, with its stage timings (ms) and the time it queued."""
+    stages_ms = reply.anchor_ms + reply.model_ms + reply.encode_ms
+    frame = frames_pb2.Frame(
+        sequence=req.sequence, client_timestamp_us=req.client_timestamp_us,
+        texture=image_pb2.Texture(data=reply.texture.tobytes(), width=reply.width, height=reply.height,
+                                  format=reply.format, row_order=reply.row_order),
+        skipped_sequences=skipped, anchor_coverage=reply.coverage,
+        timings=frames_pb2.StageTimings(anchor_ms=reply.anchor_ms, model_ms=reply.model_ms,
+                                        encode_ms=reply.encode_ms))
+    total_ms = (time.perf_counter() - t_arrival) * 1e3
+    frame.timings.server_total_ms = total_ms
+    frame.timings.queue_ms = max(0.0, total_ms - stages_ms)
+    return frame
 
 
 def hash_seed(request: session_pb2.OpenSessionRequest) -> int:
