@@ -9,7 +9,8 @@ writes into one output folder:
   :meth:`~worldbridge.models.CompactAutoencoder.save`) and the optimizer state
   (``optimizer.safetensors`` + ``trainer_state.json``,
   :mod:`~worldbridge.training.trainer_state`); ``latest.txt`` names the newest complete
-  one, and only the newest ``keep_checkpoints`` are kept;
+  one, and only the newest ``keep_checkpoints`` are kept (the loop of
+  :class:`~worldbridge.training.loop.TrainLoop`, shared with Stage II and Stage III);
 * ``loss.jsonl`` / ``loss.png``: the training loss and its terms every ``log_every`` steps
   (:class:`~worldbridge.training.loss_log.LossLog`);
 * ``eval.jsonl`` / ``eval.png``: the held-out round trip (pooled PSNR, mean SSIM,
@@ -21,13 +22,13 @@ writes into one output folder:
   wall time and seconds per step, thread count and load average.
 
 Rerunning with the same output folder resumes from ``latest.txt``. The initial weights are
-drawn from ``seed``, and every random draw of step ``n`` (the frames of the batch, crop offsets, flips, the posterior noise) comes from a
-generator seeded by ``(seed, n)`` (:func:`~worldbridge.training.trainer_state.step_generator`),
-so on the same device and thread count a resumed run ends with the same weights as an
-uninterrupted one. A resumed run may raise ``steps`` (the cosine schedule is then
-stretched to the new length from the step it resumes at) and change the logging,
-checkpoint and evaluation intervals; every other setting, the model and the training
-frames must match the checkpoint's.
+drawn from ``seed``, and every random draw of step ``n`` (the frames of the batch, crop
+offsets, flips, the posterior noise) comes from a generator seeded by ``(seed, n)``
+(:func:`~worldbridge.training.trainer_state.step_generator`), so on the same device and
+thread count a resumed run ends with the same weights as an uninterrupted one. A resumed
+run may raise ``steps`` (the cosine schedule is then stretched to the new length from the
+step it resumes at) and change the logging, checkpoint and evaluation intervals; every
+other setting, the model and the training frames must match the checkpoint's.
 """
 
 from __future__ import annotations
@@ -35,13 +36,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import math
-import numbers
 import os
-import re
-import shutil
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,23 +45,20 @@ import numpy as np
 import torch
 
 from worldbridge.models.compact_autoencoder import (
-    LR_SCHEDULES,
-    AutoencoderLossConfig,
     CompactAutoencoder,
     CompactAutoencoderConfig,
-    dataclass_from_dict,
     fit_scaling_factor,
     learning_rate_at,
     make_optimizer,
     train_step,
 )
-from worldbridge.training.loss_log import LossLog, plot_loss_curves, save_figure
+from worldbridge.training.config import AutoencoderTrainConfig
+from worldbridge.training.loop import TrainLoop
+from worldbridge.training.loss_log import LossLog, save_figure
 from worldbridge.training.trainer_state import (
     STATE_FILE,
     TrainerStateError,
-    latest_checkpoint,
     load_trainer_state,
-    mark_latest,
     save_trainer_state,
     step_generator,
 )
@@ -88,114 +81,6 @@ EVAL_NAME = "eval.json"
 
 _RESUMABLE_CHANGES = ("steps", "checkpoint_every", "log_every", "eval_every", "keep_checkpoints",
                       "eval_timing_repeats")
-_STEP_DIR = re.compile(r"^step_\d{7}$")
-
-
-def _int_at_least(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _positive_float(value: Any, name: str, allow_zero: bool = False) -> float:
-    ok = (not isinstance(value, bool) and isinstance(value, numbers.Real) and math.isfinite(value)
-          and (value >= 0 if allow_zero else value > 0))
-    if not ok:
-        raise ValueError(f"{name} must be a finite number {'>=' if allow_zero else '>'} 0, "
-                         f"got {value!r}")
-    return float(value)
-
-
-@dataclass(frozen=True)
-class AutoencoderTrainConfig:
-    """Settings of an autoencoder training run (saved as ``autoencoder_train.json``).
-
-    Attributes:
-        steps: optimiser steps in total (resumed ones included).
-        batch_size: images per step, drawn uniformly with replacement from the frames.
-        crop_size: side of a random square crop taken from each drawn frame, pixels (a
-            multiple of f, at most the frame size); None trains on whole frames. The
-            autoencoder is convolutional, so crops train the same weights at a fraction of
-            the cost per image (GroupNorm statistics come from the crop).
-        hflip: flip each drawn image left-right with probability 1/2.
-        lr: peak AdamW learning rate.
-        min_lr: final learning rate of the cosine schedule.
-        warmup_steps: linear warm-up steps.
-        lr_schedule: ``"constant"`` or ``"cosine"`` (see
-            :func:`~worldbridge.models.compact_autoencoder.learning_rate_at`).
-        max_grad_norm: gradient-norm clipping threshold.
-        loss: the loss weights (:class:`~worldbridge.models.AutoencoderLossConfig`; a dict
-            of its fields is accepted).
-        seed: seed of the initial weights and of every per-step random draw.
-        checkpoint_every: steps between resumable checkpoints (0: only the final one).
-        keep_checkpoints: how many of the newest step checkpoints to keep (>= 1).
-        log_every: steps between loss-log rows.
-        eval_every: steps between held-out evaluations (0: only the final one; none
-            without held-out frames).
-        eval_timing_repeats: repeats of the final evaluation's encode / decode timing.
-
-    Raises:
-        ValueError: any value out of range, naming it.
-    """
-
-    steps: int = 2000
-    batch_size: int = 16
-    crop_size: int | None = None
-    hflip: bool = False
-    lr: float = 1e-3
-    min_lr: float = 0.0
-    warmup_steps: int = 0
-    lr_schedule: str = "constant"
-    max_grad_norm: float = 1.0
-    loss: AutoencoderLossConfig = field(default_factory=AutoencoderLossConfig)
-    seed: int = 0
-    checkpoint_every: int = 500
-    keep_checkpoints: int = 2
-    log_every: int = 10
-    eval_every: int = 0
-    eval_timing_repeats: int = 20
-
-    def __post_init__(self) -> None:
-        _int_at_least(self.steps, "steps", 1)
-        _int_at_least(self.batch_size, "batch_size", 1)
-        if self.crop_size is not None:
-            _int_at_least(self.crop_size, "crop_size", 1)
-        if not isinstance(self.hflip, bool):
-            raise ValueError(f"hflip must be a bool, got {self.hflip!r}")
-        _positive_float(self.lr, "lr")
-        _positive_float(self.min_lr, "min_lr", allow_zero=True)
-        _int_at_least(self.warmup_steps, "warmup_steps", 0)
-        if self.lr_schedule not in LR_SCHEDULES:
-            raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
-        if self.min_lr > self.lr:
-            raise ValueError(f"min_lr must be <= lr = {self.lr!r}, got {self.min_lr!r}")
-        _positive_float(self.max_grad_norm, "max_grad_norm")
-        if isinstance(self.loss, dict):
-            object.__setattr__(self, "loss", AutoencoderLossConfig.from_dict(self.loss))
-        if not isinstance(self.loss, AutoencoderLossConfig):
-            raise ValueError(f"loss must be an AutoencoderLossConfig or a dict of its fields, "
-                             f"got {type(self.loss).__name__}")
-        _int_at_least(self.seed, "seed", 0)
-        _int_at_least(self.checkpoint_every, "checkpoint_every", 0)
-        _int_at_least(self.keep_checkpoints, "keep_checkpoints", 1)
-        _int_at_least(self.log_every, "log_every", 1)
-        _int_at_least(self.eval_every, "eval_every", 0)
-        _int_at_least(self.eval_timing_repeats, "eval_timing_repeats", 0)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The settings as a JSON-compatible dict (``loss`` as a dict)."""
-        d = dataclasses.asdict(self)
-        d["loss"] = self.loss.to_dict()
-        return d
-
-    @classmethod
-    def from_dict(cls, d: Any) -> AutoencoderTrainConfig:
-        """Settings from :meth:`to_dict`'s output; missing fields take their defaults.
-
-        Raises:
-            ValueError: not a dict, an unknown field, or an invalid value.
-        """
-        return dataclass_from_dict(cls, d, "train config")
 
 
 @dataclass
@@ -312,17 +197,6 @@ def _check_resume(latest: Path, model_config: CompactAutoencoderConfig,
                          f"frames, sha1 {extra.get('frames_sha1')}); resume with the same --data")
 
 
-def _prune(out: Path, keep: int) -> None:
-    d = out / "checkpoints"
-    if not d.is_dir():
-        return
-    latest = latest_checkpoint(out)
-    steps = sorted(p for p in d.iterdir() if p.is_dir() and _STEP_DIR.match(p.name))
-    for p in steps[:-keep]:
-        if latest is None or p.resolve() != latest.resolve():
-            shutil.rmtree(p, ignore_errors=True)
-
-
 def plot_eval_curve(log: LossLog, png: str | Path, title: str = "held-out round trip") -> Path:
     """Plot the held-out PSNR (dB, left axis) and SSIM (right axis) of ``log`` against the step.
 
@@ -348,17 +222,6 @@ def plot_eval_curve(log: LossLog, png: str | Path, title: str = "held-out round 
     ax.set_title(title)
     ax.grid(alpha=0.3)
     return save_figure(fig, png)
-
-
-def _save_step(out: Path, step: int, model: CompactAutoencoder, opt: torch.optim.Optimizer,
-               extra: dict, keep: int) -> Path:
-    rel = f"checkpoints/step_{step:07d}"
-    path = out / rel
-    model.save(path)
-    save_trainer_state(path, opt, step, extra=extra)
-    mark_latest(out, rel)
-    _prune(out, keep)
-    return path
 
 
 def train_autoencoder_run(model_config: CompactAutoencoderConfig, frames: Any, out: str | Path,
@@ -415,9 +278,8 @@ def train_autoencoder_run(model_config: CompactAutoencoderConfig, frames: Any, o
         torch.manual_seed(config.seed)
         model = CompactAutoencoder(model_config)
     opt = make_optimizer(model, config.lr)
-    start = 0
-    latest = latest_checkpoint(out)
-    if latest is not None:
+
+    def load(latest: Path) -> int:
         saved = CompactAutoencoder.load(latest)
         try:
             meta = json.loads((latest / STATE_FILE).read_text())
@@ -425,17 +287,19 @@ def train_autoencoder_run(model_config: CompactAutoencoderConfig, frames: Any, o
             raise TrainerStateError(f"cannot read {latest / STATE_FILE}: {e}") from None
         _check_resume(latest, model_config, config, fingerprint, meta.get("extra", {}))
         model.load_state_dict(saved.state_dict())
-        model.to(dev)
-        # AdamW state tensors are created on the parameters' device by load_state_dict
-        start, _ = load_trainer_state(latest, opt)
+        model.to(dev)  # AdamW state tensors are created on the parameters' device by load_state_dict
+        return load_trainer_state(latest, opt)[0]
+
+    loop = TrainLoop(out, config.steps, log_every=config.log_every, checkpoint_every=config.checkpoint_every,
+                     desc="autoencoder", postfix=("loss", "l1"), curve_title="autoencoder training loss",
+                     curve_exclude=("lr", "s_per_step", "grad_norm"), final_checkpoint=None,
+                     keep_checkpoints=config.keep_checkpoints, progress=progress)
+    start = loop.resume(load)
     model.to(dev)
     (out / TRAIN_CONFIG_NAME).write_text(json.dumps(config.to_dict(), indent=2) + "\n")
     extra = {"model": model_config.to_dict(), "train": config.to_dict(), "frames": int(train.shape[0]),
              "frames_sha1": fingerprint}
-
-    log = LossLog(out / "loss.jsonl")
     eval_log = LossLog(out / "eval.jsonl")
-    log.truncate(start)
     eval_log.truncate(start)
 
     def evaluate(step: int, timing: int) -> dict[str, Any]:
@@ -449,55 +313,31 @@ def train_autoencoder_run(model_config: CompactAutoencoderConfig, frames: Any, o
         plot_eval_curve(eval_log, out / "eval.png")
         return report
 
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
+    def step_fn(step: int) -> dict[str, float]:
+        x, g = sample_batch(train, step, config)
+        x = x.to(dev, model.dtype)
+        lr = learning_rate_at(step, config.steps, config.lr, config.warmup_steps, config.lr_schedule,
+                              config.min_lr)
+        loss, parts, grad_norm = train_step(model, opt, x, config.loss, lr, config.max_grad_norm,
+                                            _noise_generator(g, dev))
+        if dev.type == "cuda":
+            torch.cuda.synchronize(dev)
+        return {"loss": loss, **parts, "lr": lr, "grad_norm": grad_norm}
 
-        bar = tqdm(total=config.steps, initial=min(start, config.steps), desc="autoencoder",
-                   unit="step")
-    times: list[float] = []
-    last_loss = float("nan")
+    def save(path: Path, step: int) -> None:
+        model.save(path)
+        save_trainer_state(path, opt, step, extra=extra)
+
+    def periodic_eval(step: int) -> None:
+        if held is not None and config.eval_every and step % config.eval_every == 0 and step < config.steps:
+            evaluate(step, 0)
+
     model.train()
     try:
-        for step in range(start, config.steps):
-            t0 = time.perf_counter()
-            x, g = sample_batch(train, step, config)
-            x = x.to(dev, model.dtype)
-            lr = learning_rate_at(step, config.steps, config.lr, config.warmup_steps,
-                                  config.lr_schedule, config.min_lr)
-            last_loss, parts, grad_norm = train_step(model, opt, x, config.loss, lr,
-                                                     config.max_grad_norm,
-                                                     _noise_generator(g, dev))
-            if dev.type == "cuda":
-                torch.cuda.synchronize(dev)
-            times.append(time.perf_counter() - t0)
-            done = step + 1
-            if done % config.log_every == 0 or done == config.steps:
-                log.append(done, loss=last_loss, **parts, lr=lr, grad_norm=grad_norm,
-                           s_per_step=times[-1])
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(loss=f"{last_loss:.4f}", l1=f"{parts['l1']:.4f}",
-                                s_per_step=f"{times[-1]:.2f}")
-            if config.checkpoint_every and done % config.checkpoint_every == 0 \
-                    and done < config.steps:
-                _save_step(out, done, model, opt, extra, config.keep_checkpoints)
-                plot_loss_curves(log, out / "loss.png", title="autoencoder training loss",
-                                 exclude=("lr", "s_per_step", "grad_norm"))
-            if held is not None and config.eval_every and done % config.eval_every == 0 \
-                    and done < config.steps:
-                evaluate(done, 0)
+        result = loop.run(step_fn, save, after_step=periodic_eval)
     finally:
-        if bar is not None:
-            bar.close()
         model.eval()
-
-    final_step = max(start, config.steps)
-    if start < config.steps:
-        _save_step(out, final_step, model, opt, extra, config.keep_checkpoints)
-    if log.read():
-        plot_loss_curves(log, out / "loss.png", title="autoencoder training loss",
-                         exclude=("lr", "s_per_step", "grad_norm"))
+    final_step, times = result.steps, result.seconds
     n = train.shape[0]
     pick = torch.linspace(0, n - 1, min(n, 256)).round().long().unique()
     fit_scaling_factor(model, train[pick].float().div(127.5).sub(1.0).to(dev))
@@ -517,6 +357,7 @@ def train_autoencoder_run(model_config: CompactAutoencoderConfig, frames: Any, o
                   "train_device": str(dev),
                   "load_average_end": [round(v, 2) for v in os.getloadavg()]}
         (out / EVAL_NAME).write_text(json.dumps(report, indent=2) + "\n")
+    last_loss = result.history[-1]["loss"] if result.history else float("nan")
     return AutoencoderRunResult(
         steps=final_step, resumed_from=start, final_loss=last_loss, checkpoint=out, eval=report,
         train_seconds=train_seconds,

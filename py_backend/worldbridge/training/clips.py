@@ -87,11 +87,11 @@ import numpy as np
 import torch
 
 from worldbridge.geometry import Intrinsics
-from worldbridge.geometry.views import PosedView
 from worldbridge.geometry.framing import SquareFit
+from worldbridge.geometry.views import PosedView
 from worldbridge.memory import SceneMemory
 from worldbridge.memory.anchors import add_view, depth_scale
-from worldbridge.recording import Dataset, load_dataset
+from worldbridge.recording import Dataset, DatasetError, load_dataset
 
 __all__ = ["ClipSpec", "ClipPlan", "ClipDataset", "crop_resize", "crop_resize_intrinsics"]
 
@@ -300,6 +300,17 @@ class ClipPlan:
     sample_seed: int
     lifted: np.ndarray | None = None
     point_dropout: float = 0.0
+
+
+def _rgbd(view: PosedView) -> tuple[np.ndarray, np.ndarray]:
+    """A clip frame's ``(rgb, depth)``; a recorded frame read by the clip loader has both.
+
+    Raises:
+        DatasetError: a view without RGB or depth.
+    """
+    if view.rgb is None or view.depth is None:
+        raise DatasetError("a clip frame needs both RGB and depth")
+    return view.rgb, view.depth
 
 
 def crop_resize_intrinsics(intrinsics: Intrinsics, size: int) -> Intrinsics:
@@ -520,14 +531,14 @@ class ClipDataset(torch.utils.data.Dataset):
         if spec.max_target_distance is not None:
             near = np.abs(targets[:, None] - refs[None, :]).min(axis=1)
             targets = targets[near <= spec.max_target_distance]
-        k = spec.targets_per_clip
+        k = int(spec.targets_per_clip)  # type: ignore[arg-type]  # set for a contiguous layout (checked)
         targets = np.sort(rng.choice(targets, k, replace=len(targets) < k))
         return refs, targets
 
     def _read(self, ds: Dataset, frame: int) -> PosedView:
         """Frame ``frame`` centre-cropped and resized to the model's square side."""
         view = ds.read_view(frame)
-        rgb, depth, k = crop_resize(view.rgb, view.depth, view.intrinsics, self.spec.image_size)
+        rgb, depth, k = crop_resize(*_rgbd(view), view.intrinsics, self.spec.image_size)
         return PosedView(view.camera.with_intrinsics(k), rgb, depth)
 
     def load(self, plan: ClipPlan) -> dict[str, torch.Tensor]:
@@ -576,8 +587,9 @@ class ClipDataset(torch.utils.data.Dataset):
             if not lift:
                 continue
             if plan.point_dropout > 0:  # NaN: not lifted (0 could mean sky)
-                view = PosedView(view.camera, view.rgb, np.where(
-                    drop_rng.random(view.depth.shape) < plan.point_dropout, np.float32(np.nan), view.depth))
+                rgb, depth = _rgbd(view)
+                view = PosedView(view.camera, rgb, np.where(
+                    drop_rng.random(depth.shape) < plan.point_dropout, np.float32(np.nan), depth))
             add_view(memory, view, reference=True, zero_depth_is_sky=spec.zero_depth_is_sky)
 
         s = spec.image_size
@@ -590,15 +602,15 @@ class ClipDataset(torch.utils.data.Dataset):
             r = memory.render_camera(view.camera, point_radius_px=spec.point_radius_px, backend="numba")
             anchor[i], mask[i] = r.image, r.mask
         anchor_rgb = np.where(mask[:, None], _to_unit(anchor), np.float32(0.0))
-        ref_scale = np.array([depth_scale(v.depth) for v in refs], np.float64)
+        ref_scale = np.array([depth_scale(_rgbd(v)[1]) for v in refs], np.float64)
 
         ref_w2c = np.stack([v.camera.w2c for v in refs])
         ref_k = np.stack([v.intrinsics.K for v in refs])
-        ref_rgb = _to_unit(np.stack([v.rgb for v in refs]))
+        ref_rgb = _to_unit(np.stack([_rgbd(v)[0] for v in refs]))
         tr = plan.target_reference
         f32 = np.float32
         out = {
-            "target_rgb": _to_unit(np.stack([v.rgb for v in tgts])),
+            "target_rgb": _to_unit(np.stack([_rgbd(v)[0] for v in tgts])),
             "anchor_rgb": anchor_rgb.astype(f32, copy=False),
             "anchor_mask": mask[:, None].astype(f32),
             "anchor_keep": plan.anchor_keep.copy(),
@@ -608,7 +620,7 @@ class ClipDataset(torch.utils.data.Dataset):
             "reference_w2c": ref_w2c[tr].astype(f32),
             "reference_K": ref_k[tr].astype(f32),
             "reference_scale": ref_scale[tr].astype(f32),
-            "target_depth": np.stack([v.depth for v in tgts])[:, None].astype(f32),
+            "target_depth": np.stack([_rgbd(v)[1] for v in tgts])[:, None].astype(f32),
             "target_frame_index": plan.frames[plan.target_positions].copy(),
             "reference_frame_index": np.pad(plan.frames[plan.reference_positions],
                                             (0, spec.num_references - len(refs)),

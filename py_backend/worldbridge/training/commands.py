@@ -11,10 +11,35 @@ import argparse
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
-__all__ = ["add_training_commands", "run_training_command", "TRAINING_COMMANDS"]
+from worldbridge.training.config import AutoencoderTrainConfig, Stage2Config, Stage3Config
+from worldbridge.training.flags import add_config_arguments, config_from_args
+
+__all__ = ["TRAINING_COMMANDS", "add_training_commands", "run_training_command"]
 
 TRAINING_COMMANDS = ("train-autoencoder", "train", "finetune", "distill", "export-bundle")
+
+_STAGE2_FLAGS = ("steps", "batch_clips", "targets_per_clip", "lr", "anchor_start_step", "anchor_ramp_steps",
+                 "anchor_mask_prob", "high_noise_bias", "num_workers", "checkpoint_every", "log_every", "seed",
+                 "clip_len", "num_references", "hole_loss_weight", "ema_decay", "lr_schedule", "min_lr")
+"""The Stage2Config fields ``train`` and ``finetune`` take as flags (``train`` also ``model``)."""
+
+_STAGE3_FLAGS = ("steps", "batch_clips", "targets_per_clip", "fake_updates_per_step", "regression_weight",
+                 "teacher_ddim_steps", "timesteps", "lr_generator", "num_workers", "checkpoint_every",
+                 "log_every", "seed", "clip_len", "num_references")
+"""The Stage3Config fields ``distill`` takes as flags (its ``--lr`` also sets ``lr_fake``)."""
+
+_AUTOENCODER_FLAGS = ("crop_size", "hflip", "steps", "batch_size", "lr", "lr_schedule", "eval_every",
+                      "checkpoint_every", "log_every", "seed")
+"""The AutoencoderTrainConfig fields ``train-autoencoder`` takes as flags."""
+
+_AUTOENCODER_RECIPE = {"lr_schedule": "cosine", "eval_every": 500}
+"""Where ``train-autoencoder``'s defaults differ from AutoencoderTrainConfig's: cosine decay,
+held-out evaluations every 500 steps (and the flags declared by hand: min_lr = lr / 20, a
+warm-up of min(100, steps / 10) steps, and the recipe's loss weights, 1 - SSIM at 0.2; the
+weights are not generated because AutoencoderLossConfig lives in the model package, which
+loads PyTorch, and the parsers must not)."""
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -27,33 +52,13 @@ def _common(p: argparse.ArgumentParser) -> None:
 def _stage2_args(p: argparse.ArgumentParser) -> None:
     _common(p)
     p.add_argument("--autoencoder", type=Path, required=True, help="autoencoder checkpoint folder")
-    p.add_argument("--steps", type=int, default=1000)
-    p.add_argument("--batch-clips", type=int, default=2)
-    p.add_argument("--targets-per-clip", type=int, default=4)
-    p.add_argument("--lr", type=float, default=1e-4)
-    p.add_argument("--anchor-start-step", type=int, default=0,
-                   help="reference-only steps before anchors are phased in")
-    p.add_argument("--anchor-ramp-steps", type=int, default=0)
-    p.add_argument("--anchor-mask-prob", type=float, default=0.1)
-    p.add_argument("--high-noise-bias", type=float, default=1.0)
-    p.add_argument("--workers", type=int, default=2, help="data loader processes")
-    p.add_argument("--checkpoint-every", type=int, default=500)
-    p.add_argument("--log-every", type=int, default=10, help="steps between loss log lines")
-    p.add_argument("--seed", type=int, default=0)
+    add_config_arguments(p, Stage2Config, _STAGE2_FLAGS)
     _clip_args(p)
-    p.add_argument("--hole-loss-weight", type=float, default=0.0,
-                   help="weight the loss 1 + w * (1 - anchor coverage) per latent pixel (0: plain MSE)")
-    p.add_argument("--ema-decay", type=float, default=0.0,
-                   help="keep an EMA of the weights (e.g. 0.999) in <checkpoint>/ema (0: none)")
-    p.add_argument("--lr-schedule", choices=("constant", "cosine"), default="constant",
-                   help="learning rate after the warm-up: constant, or cosine decay to --min-lr")
-    p.add_argument("--min-lr", type=float, default=0.0, help="final learning rate of the cosine schedule")
 
 
 def _clip_args(p: argparse.ArgumentParser) -> None:
-    """Clip sampling flags shared by train, finetune and distill (ClipSpec fields)."""
-    p.add_argument("--clip-len", type=int, default=16)
-    p.add_argument("--references", type=int, default=4, help="references per clip (the most)")
+    """Clip sampling flags shared by train, finetune and distill (ClipSpec fields beyond the
+    configs' ``clip_len`` and ``num_references``, passed on in the configs' ``clips``)."""
     p.add_argument("--reference-layout", choices=("spread", "contiguous"), default="spread",
                    help="spread over the clip (interpolation) or consecutive with targets on both "
                         "sides (extrapolation)")
@@ -106,32 +111,20 @@ def add_training_commands(sub) -> None:
                         "the last); f = patch size * 2 ** (levels - 1)")
     p.add_argument("--layers-per-block", type=int, default=None, help="ResNet blocks per level")
     p.add_argument("--image-size", type=int, default=128, help="training and evaluation resolution, pixels")
-    p.add_argument("--crop", type=int, default=None,
-                   help="train on random square crops of this many pixels (default: whole frames)")
-    p.add_argument("--hflip", action="store_true", help="random left-right flips")
-    p.add_argument("--steps", type=int, default=2000)
-    p.add_argument("--batch", type=int, default=16)
-    p.add_argument("--lr", type=float, default=1e-3, help="peak learning rate")
+    add_config_arguments(p, AutoencoderTrainConfig, _AUTOENCODER_FLAGS, defaults=_AUTOENCODER_RECIPE)
     p.add_argument("--min-lr", type=float, default=None, help="final learning rate of the cosine "
                    "schedule (default: lr / 20)")
-    p.add_argument("--lr-schedule", choices=["cosine", "constant"], default="cosine")
     p.add_argument("--warmup-steps", type=int, default=None, help="linear warm-up (default: min(100, steps / 10))")
     p.add_argument("--ssim-weight", type=float, default=0.2, help="weight of the 1 - SSIM loss term")
     p.add_argument("--gradient-weight", type=float, default=0.5, help="weight of the finite-difference L1 term")
     p.add_argument("--kl-weight", type=float, default=1e-5, help="weight of the KL term")
     p.add_argument("--heldout", type=Path, nargs="+", default=None,
                    help="held-out dataset folders: evaluate the round trip on them")
-    p.add_argument("--eval-every", type=int, default=500, help="steps between held-out evaluations (0: end only)")
-    p.add_argument("--checkpoint-every", type=int, default=500,
-                   help="steps between resumable checkpoints (0: end only)")
-    p.add_argument("--log-every", type=int, default=10, help="steps between loss log lines")
-    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None, help="PyTorch intra-op threads (default: torch's)")
 
     p = sub.add_parser("train", help="Stage II: train the frame model from scratch")
     _stage2_args(p)
-    p.add_argument("--config", default="tiny",
-                   help="tiny, small, xl, or a JSON file with FrameModelConfig fields")
+    add_config_arguments(p, Stage2Config, ("model",))
     p.add_argument("--pixart", type=Path, default=None,
                    help="initialise the model (use --config xl) from PixArt-Sigma weights on local disk; "
                         "trains with PixArt-Sigma's noise schedule (linear 1e-4..0.02) and needs a "
@@ -145,19 +138,7 @@ def add_training_commands(sub) -> None:
     _common(p)
     p.add_argument("--teacher", type=Path, required=True, help="Stage II checkpoint (e.g. <run>/final)")
     p.add_argument("--autoencoder", type=Path, required=True)
-    p.add_argument("--steps", type=int, default=500)
-    p.add_argument("--batch-clips", type=int, default=2)
-    p.add_argument("--targets-per-clip", type=int, default=4)
-    p.add_argument("--fake-updates", type=int, default=5, help="fake-score updates per generator step")
-    p.add_argument("--regression-weight", type=float, default=0.25)
-    p.add_argument("--teacher-steps", type=int, default=20, help="teacher DDIM steps for regression pairs")
-    p.add_argument("--timesteps", type=int, nargs="+", default=[999, 200])
-    p.add_argument("--lr", type=float, default=2e-5)
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--checkpoint-every", type=int, default=100,
-                   help="steps between resumable checkpoints (a rerun with the same --out resumes)")
-    p.add_argument("--log-every", type=int, default=10, help="steps between loss log lines")
-    p.add_argument("--seed", type=int, default=0)
+    add_config_arguments(p, Stage3Config, _STAGE3_FLAGS)
     _clip_args(p)
 
     p = sub.add_parser("export-bundle", help="package a distilled model + autoencoder for serving")
@@ -195,17 +176,12 @@ def run_training_command(args: argparse.Namespace) -> int:
     if args.command == "train-autoencoder":
         return _train_autoencoder_command(args, progress)
     if args.command in ("train", "finetune"):
-        from worldbridge.training.stage2 import Stage2Config, train_stage2
+        from worldbridge.training.stage2 import train_stage2
 
-        cfg = Stage2Config(model=_model_spec(getattr(args, "config", "tiny")), steps=args.steps,
-                           batch_clips=args.batch_clips, targets_per_clip=args.targets_per_clip, lr=args.lr,
-                           anchor_start_step=args.anchor_start_step, anchor_ramp_steps=args.anchor_ramp_steps,
-                           anchor_mask_prob=args.anchor_mask_prob, high_noise_bias=args.high_noise_bias,
-                           num_workers=args.workers, checkpoint_every=args.checkpoint_every,
-                           log_every=args.log_every, seed=args.seed,
-                           clip_len=args.clip_len, num_references=args.references,
-                           clips=_clip_options(args), hole_loss_weight=args.hole_loss_weight,
-                           ema_decay=args.ema_decay, lr_schedule=args.lr_schedule, min_lr=args.min_lr)
+        overrides = {"clips": _clip_options(args)}
+        if hasattr(args, "config"):  # train: a model name or a JSON file of FrameModelConfig fields
+            overrides["model"] = _model_spec(args.config)
+        cfg = config_from_args(Stage2Config, args, **overrides)
         init = getattr(args, "init_from", None)
         if init is not None:  # fine-tune with the schedule the checkpoint was trained with
             cfg = replace(cfg, schedule=_checkpoint_schedule(init, cfg.schedule))
@@ -219,15 +195,9 @@ def run_training_command(args: argparse.Namespace) -> int:
         print(f"stage II: {r.steps} steps, last loss {r.final_loss:.4f}; checkpoint {r.checkpoint}")
         return 0
     if args.command == "distill":
-        from worldbridge.training.stage3 import Stage3Config, distill_stage3
+        from worldbridge.training.stage3 import distill_stage3
 
-        cfg = Stage3Config(steps=args.steps, batch_clips=args.batch_clips, targets_per_clip=args.targets_per_clip,
-                           lr_generator=args.lr, lr_fake=args.lr, fake_updates_per_step=args.fake_updates,
-                           regression_weight=args.regression_weight, teacher_ddim_steps=args.teacher_steps,
-                           timesteps=args.timesteps, num_workers=args.workers, seed=args.seed,
-                           clip_len=args.clip_len, num_references=args.references,
-                           checkpoint_every=args.checkpoint_every, log_every=args.log_every,
-                           clips=_clip_options(args))
+        cfg = config_from_args(Stage3Config, args, lr_fake=args.lr, clips=_clip_options(args))
         r = distill_stage3(cfg, args.data, args.teacher, args.autoencoder, args.out, device=args.device,
                            progress=progress)
         resumed = f" (resumed from step {r.resumed_from})" if r.resumed_from else ""
@@ -269,7 +239,7 @@ def _autoencoder_config(args: argparse.Namespace):
                              "power of 2")
         levels = (args.downsample // patch).bit_length()  # f / patch = 2 ** (levels - 1)
         chans = (chans + [chans[-1]] * levels)[:levels]
-    changes = {"block_channels": tuple(chans), "patch_size": patch}
+    changes: dict[str, Any] = {"block_channels": tuple(chans), "patch_size": patch}
     if args.latent_channels is not None:
         changes["latent_channels"] = args.latent_channels
     if args.layers_per_block is not None:
@@ -295,22 +265,19 @@ def _train_autoencoder(args: argparse.Namespace, progress: bool) -> int:
     import torch
 
     from worldbridge.models.compact_autoencoder import AutoencoderLossConfig, CompactAutoencoder
-    from worldbridge.training.autoencoder import AutoencoderTrainConfig, train_autoencoder_run
+    from worldbridge.training.autoencoder import train_autoencoder_run
 
     if args.threads is not None:
         if args.threads < 1:
             raise ValueError(f"--threads must be >= 1, got {args.threads}")
         torch.set_num_threads(args.threads)
     model_cfg = _autoencoder_config(args)
-    warmup = args.warmup_steps if args.warmup_steps is not None else min(100, args.steps // 10)
-    min_lr = args.min_lr if args.min_lr is not None else args.lr / 20
-    cfg = AutoencoderTrainConfig(
-        steps=args.steps, batch_size=args.batch, crop_size=args.crop, hflip=args.hflip, lr=args.lr,
-        min_lr=min_lr, warmup_steps=warmup, lr_schedule=args.lr_schedule,
+    cfg = config_from_args(
+        AutoencoderTrainConfig, args,
+        min_lr=args.min_lr if args.min_lr is not None else args.lr / 20,
+        warmup_steps=args.warmup_steps if args.warmup_steps is not None else min(100, args.steps // 10),
         loss=AutoencoderLossConfig(gradient_weight=args.gradient_weight, ssim_weight=args.ssim_weight,
-                                   kl_weight=args.kl_weight),
-        seed=args.seed, checkpoint_every=args.checkpoint_every, log_every=args.log_every,
-        eval_every=args.eval_every)
+                                   kl_weight=args.kl_weight))
     frames = _frames(args.data, args.image_size)
     heldout = _frames(args.heldout, args.image_size) if args.heldout else None
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")

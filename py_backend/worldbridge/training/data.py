@@ -1,7 +1,8 @@
 """DataLoaders of training clips: DDP sharding, worker set-up, flattening clips into triples.
 
-The frame model trains on (target, anchor, reference) triples (InSpatio-WorldFM ("InSpatio-WorldFM: An Open-Source Real-Time Generative Frame Model", arXiv 2603.11911),
-section 2.2: the noisy target, the anchor render and the reference image side by side). A
+The frame model trains on (target, anchor, reference) triples (InSpatio-WorldFM ("InSpatio-WorldFM:
+An Open-Source Real-Time Generative Frame Model", arXiv 2603.11911), section 2.2: the noisy
+target, the anchor render and the reference image side by side). A
 :class:`~worldbridge.training.clips.ClipDataset` item holds the T triples of one clip;
 :func:`collate_clips` merges a batch of B clips into ``B * T`` triples (optionally only
 ``targets_per_clip`` per clip, to bound the batch).
@@ -74,7 +75,7 @@ def collate_clips(batch: Sequence[dict[str, torch.Tensor]], targets_per_clip: in
         raise ValueError(f"clips of one batch must have the same number of targets, got {counts}")
     t = counts.pop()
     keep_t = t if targets_per_clip is None else min(t, int(targets_per_clip))
-    picks = []
+    picks: list[torch.Tensor | None] = []
     for item in batch:
         if keep_t == t:
             picks.append(None)
@@ -170,7 +171,7 @@ class ClipDataLoader(DataLoader):
         """
         if epoch < 0:
             raise ValueError(f"epoch must be >= 0, got {epoch}")
-        sampler = self.sampler
+        sampler: Any = self.sampler
         full = -(-sampler.num_samples // self.batch_size) if not self.drop_last \
             else sampler.num_samples // self.batch_size
         if isinstance(skip_batches, bool) or not isinstance(skip_batches, int) \
@@ -181,7 +182,7 @@ class ClipDataLoader(DataLoader):
             raise ValueError(f"skip_batches needs a ResumableDistributedSampler, the loader has a "
                              f"{type(sampler).__name__}")
         if isinstance(sampler, ResumableDistributedSampler):
-            sampler.skip = skip_batches * self.batch_size
+            sampler.skip = skip_batches * int(self.batch_size or 0)
         sampler.set_epoch(int(epoch))
         dataset = self.dataset
         if hasattr(dataset, "set_epoch"):

@@ -19,7 +19,7 @@ anchors the generator to the teacher's modes (DMD section 3.3).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F

@@ -21,9 +21,8 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
-import math
-import time
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,106 +31,17 @@ from torch.nn.parallel import DistributedDataParallel
 
 from worldbridge.models.compact_autoencoder import learning_rate_at
 from worldbridge.models.schedule import NoiseSchedule, ScheduleConfig
+from worldbridge.training.config import Stage2Config
 from worldbridge.training.distributed import DistInfo, all_reduce_mean, init_distributed
-from worldbridge.training.loss_log import LossLog, plot_loss_curves
-from worldbridge.training.trainer_state import (
-    latest_checkpoint,
-    load_trainer_state,
-    mark_latest,
-    save_trainer_state,
-)
+from worldbridge.training.loop import FINAL_CHECKPOINT, TrainLoop
+from worldbridge.training.trainer_state import load_trainer_state, save_trainer_state
 
 EMA_SUBDIR = "ema"
 """Folder of the EMA weights inside a Stage II checkpoint (a frame-model checkpoint)."""
 
-__all__ = ["EMA_SUBDIR", "Stage2Config", "anchor_keep_probability", "train_stage2", "TrainResult",
-           "frame_model_inputs", "autocast_for", "clip_loader", "hole_weighted_mse", "update_ema"]
-
-
-@dataclass
-class Stage2Config:
-    """Stage II hyperparameters (saved as ``stage2.json`` beside the checkpoints).
-
-    Attributes:
-        model: ``"tiny" | "small" | "xl"`` or a FrameModelConfig dict (ignored when
-            fine-tuning: the checkpoint's config is used).
-        steps: optimiser steps (total, including resumed ones).
-        batch_clips: clips per batch per process; each gives ``targets_per_clip`` triples.
-        lr, weight_decay, warmup_steps, grad_clip: AdamW with linear warm-up, then
-            ``lr_schedule``.
-        lr_schedule, min_lr: ``"constant"`` (``lr`` after the warm-up) or ``"cosine"``
-            (decay to ``min_lr`` at the last step); see
-            :func:`~worldbridge.models.compact_autoencoder.learning_rate_at`.
-        high_noise_bias: timestep density ``~ t ** bias`` (0 = uniform).
-        anchor_start_step, anchor_ramp_steps, anchor_mask_prob: progressive injection and
-            random anchor masking (see :func:`anchor_keep_probability`).
-        image_size: training resolution (square), pixels.
-        seed: data and noise seed.
-        mixed_precision: ``"auto"`` (bf16 autocast on CUDA, float32 on CPU), ``"bf16"``, ``"no"``.
-        clips: more :class:`~worldbridge.training.clips.ClipSpec` fields (e.g.
-            ``{"reference_layout": "contiguous", "min_references": 1, "clip_len": 33,
-            "max_target_distance": 16, "point_dropout": 0.3, "reference_dropout": 0.2}``
-            for extrapolation clips); validated when the loader is built.
-        hole_loss_weight: lambda of the hole-weighted loss: each latent pixel's squared
-            error is weighted ``1 + lambda * (1 - coverage)`` (coverage of the anchor at
-            that latent pixel, 0 where the anchor is dropped) and normalised per sample, so
-            the model spends its capacity where it must invent; 0: plain MSE.
-        ema_decay: decay of an exponential moving average of the weights (0: none), with
-            the usual warm-up ``min(decay, (1 + step) / (10 + step))``; checkpoints hold it
-            in ``ema/`` (distil or serve from ``<run>/final/ema``).
-    """
-
-    model: Any = "tiny"
-    steps: int = 1000
-    batch_clips: int = 2
-    targets_per_clip: int = 4
-    lr: float = 1e-4
-    weight_decay: float = 0.0
-    warmup_steps: int = 50
-    grad_clip: float = 1.0
-    high_noise_bias: float = 1.0
-    anchor_start_step: int = 0
-    anchor_ramp_steps: int = 0
-    anchor_mask_prob: float = 0.1
-    image_size: int = 64
-    clip_len: int = 16
-    num_references: int = 4
-    zero_depth_is_sky: bool = True
-    num_workers: int = 2
-    log_every: int = 10
-    checkpoint_every: int = 500
-    seed: int = 0
-    mixed_precision: str = "auto"
-    schedule: dict = field(default_factory=lambda: ScheduleConfig().to_dict())
-    clips: dict = field(default_factory=dict)
-    hole_loss_weight: float = 0.0
-    ema_decay: float = 0.0
-    lr_schedule: str = "constant"
-    min_lr: float = 0.0
-
-    def __post_init__(self) -> None:
-        learning_rate_at(0, max(1, self.steps), self.lr, self.warmup_steps, self.lr_schedule,
-                         self.min_lr)  # validates the learning-rate schedule
-        if not isinstance(self.clips, dict):
-            raise ValueError(f"clips must be a dict of ClipSpec fields, got {self.clips!r}")
-        if not (isinstance(self.hole_loss_weight, (int, float)) and self.hole_loss_weight >= 0):
-            raise ValueError(f"hole_loss_weight must be a number >= 0, got {self.hole_loss_weight!r}")
-        if not (isinstance(self.ema_decay, (int, float)) and 0 <= self.ema_decay < 1):
-            raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay!r}")
-        if self.steps < 1 or self.batch_clips < 1 or self.targets_per_clip < 1:
-            raise ValueError(f"steps, batch_clips and targets_per_clip must be >= 1, got "
-                             f"{self.steps}, {self.batch_clips}, {self.targets_per_clip}")
-        if not 0 <= self.anchor_mask_prob <= 1:
-            raise ValueError(f"anchor_mask_prob must be in [0, 1], got {self.anchor_mask_prob}")
-        if self.mixed_precision not in ("auto", "bf16", "no"):
-            raise ValueError(f"mixed_precision must be auto, bf16 or no, got {self.mixed_precision!r}")
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=1)
-
-    @classmethod
-    def from_json(cls, text: str) -> "Stage2Config":
-        return cls(**json.loads(text))
+__all__ = ["EMA_SUBDIR", "Stage2Config", "TrainResult", "anchor_keep_probability", "autocast_for",
+           "clip_batches", "clip_loader", "frame_model_inputs", "hole_weighted_mse", "train_stage2",
+           "update_ema"]
 
 
 def anchor_keep_probability(step: int, cfg: Stage2Config) -> float:
@@ -260,6 +170,30 @@ def clip_loader(cfg, data: list[str | Path], image_size: int):
                            seed=cfg.seed, epoch=0, drop_last=False)
 
 
+def clip_batches(loader, start: int, resume_mid_epoch: bool) -> Iterator[dict[str, torch.Tensor]]:
+    """Endless batches of a :func:`clip_loader`, epoch after epoch, for a run starting at
+    step ``start`` (one batch per step).
+
+    Args:
+        loader: the :class:`~worldbridge.training.data.ClipDataLoader`.
+        start: the step count the run resumes from (0: fresh).
+        resume_mid_epoch: continue the epoch of step ``start`` where it stopped, so a resumed
+            run sees the batches an uninterrupted one sees (Stage III); False: restart that
+            epoch from its first batch (Stage II).
+
+    Yields:
+        Collated batches (:func:`~worldbridge.training.data.collate_clips`).
+    """
+    epoch, skip = divmod(start, len(loader))
+    if not resume_mid_epoch:
+        skip = 0
+    while True:
+        loader.set_epoch(epoch, skip_batches=skip)
+        skip = 0
+        yield from loader
+        epoch += 1
+
+
 def train_stage2(cfg: Stage2Config, data: list[str | Path], autoencoder_dir: str | Path,
                  out_dir: str | Path, init_from: str | Path | None = None, device: str | None = None,
                  progress: bool = True) -> TrainResult:
@@ -274,6 +208,7 @@ def train_stage2(cfg: Stage2Config, data: list[str | Path], autoencoder_dir: str
         init_from: frame-model checkpoint to fine-tune from.
         device: ``"cpu"``/``"cuda"``; default CUDA when available (the local rank's GPU
             under torchrun).
+        progress: a progress bar on rank 0.
 
     Returns:
         :class:`TrainResult` (on every rank; only rank 0 writes files).
@@ -284,7 +219,7 @@ def train_stage2(cfg: Stage2Config, data: list[str | Path], autoencoder_dir: str
             ``init_from``.
     """
     from worldbridge.models.autoencoder_io import load_autoencoder
-    from worldbridge.models.checkpoint import load_frame_model, save_checkpoint
+    from worldbridge.models.checkpoint import load_frame_model
     from worldbridge.models.dit import FrameModel
     dist_info: DistInfo = init_distributed(device)
     dev = dist_info.device
@@ -303,88 +238,62 @@ def train_stage2(cfg: Stage2Config, data: list[str | Path], autoencoder_dir: str
 
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     ema = copy.deepcopy(model).eval().requires_grad_(False) if cfg.ema_decay > 0 else None
-    start = 0
-    latest = latest_checkpoint(out)
-    if latest is not None:
+
+    def load(latest: Path) -> int:
         _check_resume_schedule(latest, cfg.schedule)
         weights = load_frame_model(latest, device=dev)
         model.load_state_dict(weights.state_dict())
-        start, _ = load_trainer_state(latest, opt)
+        step, _ = load_trainer_state(latest, opt)
         if ema is not None:
             saved = latest / EMA_SUBDIR
             ema.load_state_dict((load_frame_model(saved, device=dev) if saved.is_dir()
                                  else weights).state_dict())
-    ddp = DistributedDataParallel(model) if dist_info.distributed else model
+        return step
 
-    loader = clip_loader(cfg, data, cfg.image_size)
-    log = LossLog(out / "loss.jsonl")
+    loop = TrainLoop(out, cfg.steps, log_every=cfg.log_every, checkpoint_every=cfg.checkpoint_every,
+                     desc="stage II", postfix=("loss",), curve_title="Stage II noise-prediction loss",
+                     curve_exclude=("lr", "anchor_keep", "s_per_step"), dist=dist_info, progress=progress)
+    start = loop.resume(load)
+    ddp = DistributedDataParallel(model) if dist_info.distributed else model
+    batches = clip_batches(clip_loader(cfg, data, cfg.image_size), start, resume_mid_epoch=False)
     if dist_info.is_main:
         out.mkdir(parents=True, exist_ok=True)
-        log.truncate(start)  # rows logged after the checkpoint resumed from are redone
         (out / "stage2.json").write_text(cfg.to_json())
-
     gen = torch.Generator().manual_seed(cfg.seed * 7919 + dist_info.rank + start)
-    step, epoch, losses, last_loss = start, start // max(1, len(loader)), [], float("nan")
-    bar = None
-    if progress and dist_info.is_main:
-        from tqdm import tqdm
 
-        bar = tqdm(total=cfg.steps, initial=start, desc="stage II", unit="step")
+    def step_fn(step: int) -> dict[str, float]:
+        inp = frame_model_inputs(next(batches), autoencoder, dev, mcfg)
+        n = inp["x0"].shape[0]
+        keep_p = anchor_keep_probability(step, cfg)
+        keep = inp["anchor_keep"] & (torch.rand(n, generator=gen) < keep_p).to(dev)
+        t = schedule.sample_timesteps(n, cfg.high_noise_bias, gen).to(dev)
+        eps = torch.randn(inp["x0"].shape, generator=gen).to(dev)
+        x_t = schedule.add_noise(inp["x0"], eps, t)
+        lr = learning_rate_at(step, cfg.steps, cfg.lr, cfg.warmup_steps, cfg.lr_schedule, cfg.min_lr)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        with autocast_for(cfg.mixed_precision, dev):
+            pred = ddp(x_t, t, inp["anchor"], inp["reference"], inp["target_w2c"], inp["target_K"],
+                       inp["reference_w2c"], inp["reference_K"], anchor_keep=keep,
+                       anchor_mask=inp.get("anchor_mask"))
+        loss = hole_weighted_mse(pred.float(), eps, inp["coverage"], keep, cfg.hole_loss_weight)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        opt.step()
+        if ema is not None:
+            update_ema(ema, model, cfg.ema_decay, step)
+        return {"loss": float(all_reduce_mean(loss).item()), "grad_norm": float(grad_norm),
+                "anchor_keep": keep_p, "lr": lr}
+
+    def save(path: Path, step: int) -> None:
+        _save_checkpoint(path, step, model, opt, cfg, ema)
+
     model.train()
-    while step < cfg.steps:
-        loader.set_epoch(epoch)
-        for batch in loader:
-            if step >= cfg.steps:
-                break
-            t0 = time.perf_counter()
-            inp = frame_model_inputs(batch, autoencoder, dev, mcfg)
-            n = inp["x0"].shape[0]
-            keep_p = anchor_keep_probability(step, cfg)
-            keep = inp["anchor_keep"] & (torch.rand(n, generator=gen) < keep_p).to(dev)
-            t = schedule.sample_timesteps(n, cfg.high_noise_bias, gen).to(dev)
-            eps = torch.randn(inp["x0"].shape, generator=gen).to(dev)
-            x_t = schedule.add_noise(inp["x0"], eps, t)
-            lr = learning_rate_at(step, cfg.steps, cfg.lr, cfg.warmup_steps, cfg.lr_schedule,
-                                  cfg.min_lr)
-            for g in opt.param_groups:
-                g["lr"] = lr
-            with autocast_for(cfg.mixed_precision, dev):
-                pred = ddp(x_t, t, inp["anchor"], inp["reference"], inp["target_w2c"], inp["target_K"],
-                           inp["reference_w2c"], inp["reference_K"], anchor_keep=keep,
-                           anchor_mask=inp.get("anchor_mask"))
-            loss = hole_weighted_mse(pred.float(), eps, inp["coverage"], keep, cfg.hole_loss_weight)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            opt.step()
-            if ema is not None:
-                update_ema(ema, model, cfg.ema_decay, step)
-            step += 1
-            last_loss = float(all_reduce_mean(loss).item())
-            losses.append(last_loss)
-            if dist_info.is_main:
-                if step % cfg.log_every == 0 or step == cfg.steps:
-                    log.append(step, loss=last_loss, grad_norm=float(grad_norm), anchor_keep=keep_p, lr=lr,
-                               s_per_step=time.perf_counter() - t0)
-                if bar is not None:
-                    bar.update(1)
-                    bar.set_postfix(loss=f"{last_loss:.4f}", s_per_step=f"{time.perf_counter() - t0:.2f}")
-                if step % cfg.checkpoint_every == 0 and step < cfg.steps:
-                    _save(out, f"checkpoints/step_{step:07d}", model, opt, step, cfg, save_checkpoint,
-                          ema)
-        epoch += 1
-    final = out / "final"
-    if dist_info.is_main:
-        _save(out, "final", model, opt, step, cfg, save_checkpoint, ema)
-        if log.read():
-            plot_loss_curves(log, out / "loss.png", title="Stage II noise-prediction loss",
-                             exclude=("lr", "anchor_keep", "s_per_step"))
-    if bar is not None:
-        bar.close()
-    if dist_info.distributed:
-        torch.distributed.barrier()
-    return TrainResult(step, last_loss if not math.isnan(last_loss) else float("nan"), out, final, losses,
-                       resumed_from=start)
+    result = loop.run(step_fn, save)
+    losses = [values["loss"] for values in result.history]
+    return TrainResult(result.steps, losses[-1] if losses else float("nan"), out, out / FINAL_CHECKPOINT,
+                       losses, resumed_from=start)
 
 
 def _check_resume_schedule(latest: Path, schedule: dict) -> None:
@@ -403,15 +312,16 @@ def _check_resume_schedule(latest: Path, schedule: dict) -> None:
                          "or use a new --out")
 
 
-def _save(out: Path, rel: str, model, opt, step: int, cfg: Stage2Config, save_checkpoint,
-          ema=None) -> None:
-    path = out / rel
+def _save_checkpoint(path: Path, step: int, model: torch.nn.Module, opt: torch.optim.Optimizer,
+                     cfg: Stage2Config, ema: torch.nn.Module | None) -> None:
+    """Write a complete Stage II checkpoint (weights, EMA, optimizer state) to ``path``."""
+    from worldbridge.models.checkpoint import save_checkpoint
+
     extra = {"stage": "II", "step": step, "schedule": cfg.schedule}
     if ema is not None:  # written first: latest.txt never names a checkpoint without its EMA
         save_checkpoint(ema, path / EMA_SUBDIR, extra={**extra, "ema_decay": cfg.ema_decay})
     save_checkpoint(model, path, extra=extra)
     save_trainer_state(path, opt, step, extra={"stage2": json.loads(cfg.to_json())})
-    mark_latest(out, rel)
 
 
 def hole_weighted_mse(pred: torch.Tensor, target: torch.Tensor, coverage: torch.Tensor,

@@ -1,7 +1,8 @@
 """Stage III: distil the Stage II frame model into a 2-step generator with DMD.
 
-InSpatio-WorldFM ("InSpatio-WorldFM: An Open-Source Real-Time Generative Frame Model", arXiv 2603.11911) section 2.5, and DMD ("One-step Diffusion with
-Distribution Matching Distillation", Yin et al. 2024, arXiv 2311.18828, section 3) / DMD2
+InSpatio-WorldFM ("InSpatio-WorldFM: An Open-Source Real-Time Generative Frame Model", arXiv
+2603.11911) section 2.5, and DMD ("One-step Diffusion with Distribution Matching Distillation",
+Yin et al. 2024, arXiv 2311.18828, section 3) / DMD2
 ("Improved Distribution Matching Distillation for Fast Image Synthesis", Yin et al. 2024,
 arXiv 2405.14867, sections 4.1-4.2):
 
@@ -38,100 +39,36 @@ from ``(seed, rank, step)``, so a resumed run matches an uninterrupted one.
 from __future__ import annotations
 
 import copy
-import functools
 import json
-import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
 
 from worldbridge.models.samplers import DDIMSampler
 from worldbridge.models.schedule import NoiseSchedule, ScheduleConfig
+from worldbridge.training.config import Stage3Config
 from worldbridge.training.distributed import all_reduce_mean, init_distributed
 from worldbridge.training.dmd import dmd_generator_loss, fake_score_loss, regression_loss
-from worldbridge.training.loss_log import LossLog, plot_loss_curves
-from worldbridge.training.stage2 import TrainResult, autocast_for, clip_loader, frame_model_inputs
+from worldbridge.training.loop import FINAL_CHECKPOINT, TrainLoop
+from worldbridge.training.stage2 import (
+    TrainResult,
+    autocast_for,
+    clip_batches,
+    clip_loader,
+    frame_model_inputs,
+)
 from worldbridge.training.trainer_state import (
     TrainerStateError,
-    latest_checkpoint,
     load_trainer_state,
-    mark_latest,
     save_trainer_state,
     step_generator,
 )
 
-__all__ = ["Stage3Config", "distill_stage3", "bind_conditions", "backward_simulation_step", "tile_batch"]
+__all__ = ["FAKE_SUBDIR", "Stage3Config", "backward_simulation_step", "bind_conditions", "distill_stage3",
+           "tile_batch"]
 
 FAKE_SUBDIR = "fake"
 """Folder of the fake-score model (and its optimizer state) inside a Stage III checkpoint."""
-
-
-@dataclass
-class Stage3Config:
-    """DMD hyperparameters (saved as ``stage3.json``).
-
-    Attributes:
-        timesteps: the generator's sampling timesteps, ``[999, 200]`` (1 step: ``[999]``).
-        fake_updates_per_step: fake-score updates per generator update.
-        regression_weight: weight of the teacher-regression loss.
-        teacher_ddim_steps: DDIM steps of the teacher for regression pairs.
-        regression_every: compute regression pairs every N generator steps (they cost
-            ``teacher_ddim_steps`` teacher passes).
-        dmd_t_range: timesteps at which real and fake scores are compared.
-        log_every: steps between loss-log rows (the last step is always logged).
-        checkpoint_every: steps between resumable checkpoints (``checkpoints/step_N``).
-        seed: seed of the data order and of the per-step generators (>= 0).
-        mixed_precision: ``"auto"`` (bf16 autocast on CUDA), ``"bf16"`` or ``"no"``.
-        clips: more :class:`~worldbridge.training.clips.ClipSpec` fields, as in
-            :class:`~worldbridge.training.stage2.Stage2Config` (distil on the clips the
-            teacher was trained on).
-    """
-
-    steps: int = 500
-    batch_clips: int = 2
-    targets_per_clip: int = 4
-    lr_generator: float = 2e-5
-    lr_fake: float = 2e-5
-    fake_updates_per_step: int = 5
-    regression_weight: float = 0.25
-    teacher_ddim_steps: int = 20
-    regression_every: int = 1
-    timesteps: list = field(default_factory=lambda: [999, 200])
-    dmd_t_range: list = field(default_factory=lambda: [20, 980])
-    grad_clip: float = 1.0
-    clip_len: int = 16
-    num_references: int = 4
-    zero_depth_is_sky: bool = True
-    num_workers: int = 2
-    log_every: int = 10
-    checkpoint_every: int = 100
-    seed: int = 0
-    mixed_precision: str = "auto"
-    clips: dict = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.clips, dict):
-            raise ValueError(f"clips must be a dict of ClipSpec fields, got {self.clips!r}")
-        ts = [int(t) for t in self.timesteps]
-        if not ts or any(a <= b for a, b in zip(ts, ts[1:])) or ts[0] > 999 or ts[-1] < 0:
-            raise ValueError(f"timesteps must be strictly decreasing in [0, 999], got {self.timesteps}")
-        for name in ("steps", "batch_clips", "targets_per_clip", "fake_updates_per_step",
-                     "teacher_ddim_steps", "regression_every", "log_every", "checkpoint_every"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
-        r = list(self.dmd_t_range)
-        if len(r) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in r) \
-                or not 0 <= r[0] < r[1] <= 1000:
-            raise ValueError(f"dmd_t_range must be [lo, hi) with 0 <= lo < hi <= 1000, got {self.dmd_t_range}")
-        if self.mixed_precision not in ("auto", "bf16", "no"):
-            raise ValueError(f"mixed_precision must be auto, bf16 or no, got {self.mixed_precision!r}")
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=1)
 
 
 def bind_conditions(model: torch.nn.Module, inp: dict[str, torch.Tensor], keep: torch.Tensor):
@@ -253,145 +190,114 @@ def distill_stage3(cfg: Stage3Config, data: list[str | Path], teacher_dir: str |
     autoencoder = load_autoencoder(autoencoder_dir, device=dev)
     opt_g = torch.optim.AdamW(gen_model.parameters(), lr=cfg.lr_generator)
     opt_f = torch.optim.AdamW(fake.parameters(), lr=cfg.lr_fake)
-    start = _resume(out, gen_model, fake, opt_g, opt_f, dev)
+    loop = TrainLoop(out, cfg.steps, log_every=cfg.log_every, checkpoint_every=cfg.checkpoint_every,
+                     desc="stage III (DMD)", postfix=("dmd", "regression"), log_step_time=False,
+                     curve_title="Stage III (DMD) losses", curve_exclude=("lr", "anchor_keep", "sim_step"),
+                     dist=info, progress=progress)
+    start = loop.resume(lambda latest: _resume(out, latest, gen_model, fake, opt_g, opt_f, dev))
     if info.distributed:
         from torch.nn.parallel import DistributedDataParallel
 
         gen_ddp, fake_ddp = DistributedDataParallel(gen_model), DistributedDataParallel(fake)
     else:
-        gen_ddp, fake_ddp = gen_model, fake
+        gen_ddp, fake_ddp = gen_model, fake  # type: ignore[assignment]  # the plain modules serve alike
 
-    loader = clip_loader(cfg, data, teacher.config.image_size)
-    batches_per_epoch = len(loader)
-    log = LossLog(out / "loss.jsonl")
+    batches = clip_batches(clip_loader(cfg, data, teacher.config.image_size), start, resume_mid_epoch=True)
     if info.is_main:
         out.mkdir(parents=True, exist_ok=True)
         (out / "stage3.json").write_text(cfg.to_json())
-        log.truncate(start)  # steps after the checkpoint are redone (and logged) again
     ts = [int(t) for t in cfg.timesteps]
-    step, history = start, []
-    epoch, skip = divmod(start, batches_per_epoch)
-    save = functools.partial(_save, out, gen_model, fake, opt_g, opt_f, cfg=cfg, schedule_cfg=schedule_cfg,
-                             teacher_dir=teacher_dir)
-    bar = None
-    if progress and info.is_main:
-        from tqdm import tqdm
 
-        bar = tqdm(total=cfg.steps, initial=start, desc="stage III (DMD)", unit="step")
-    while step < cfg.steps:
-        loader.set_epoch(epoch, skip_batches=skip)
-        skip = 0
-        for batch in loader:
-            if step >= cfg.steps:
-                break
-            t0 = time.perf_counter()
-            g = step_generator(cfg.seed, step, info.rank)  # noise and timesteps: per rank
-            k = backward_simulation_step(cfg.seed, step, len(ts))  # shared by every rank
-            regress = cfg.regression_weight > 0 and step % cfg.regression_every == 0
-            inp = frame_model_inputs(batch, autoencoder, dev, teacher.config)
-            keep = inp["anchor_keep"]
-            shape = inp["x0"].shape
-            x_T = torch.randn(shape, generator=g).to(dev)
-            with autocast_for(cfg.mixed_precision, dev):
-                # backward simulation: the steps before k, without gradients, through the
-                # unwrapped generator (no DDP forward, so no collective)
-                x = x_T
+    def step_fn(step: int) -> dict[str, float]:
+        g = step_generator(cfg.seed, step, info.rank)  # noise and timesteps: per rank
+        k = backward_simulation_step(cfg.seed, step, len(ts))  # shared by every rank
+        regress = cfg.regression_weight > 0 and step % cfg.regression_every == 0
+        inp = frame_model_inputs(next(batches), autoencoder, dev, teacher.config)
+        keep = inp["anchor_keep"]
+        shape = inp["x0"].shape
+        x_T = torch.randn(shape, generator=g).to(dev)
+        with autocast_for(cfg.mixed_precision, dev):
+            # backward simulation: the steps before k, without gradients, through the
+            # unwrapped generator (no DDP forward, so no collective)
+            x = x_T
+            with torch.no_grad():
+                g_eps_nograd = bind_conditions(gen_model, inp, keep)
+                for i in range(k):
+                    x0_prev = _x0(schedule, g_eps_nograd, x, ts[i])
+                    noise = torch.randn(shape, generator=g).to(dev)
+                    x = schedule.add_noise(x0_prev, noise, torch.full((shape[0],), ts[i + 1], device=dev))
+            # the one DDP forward with gradients of this step: x0 at step k, and (for the
+            # regression loss, when k > 0) x0 at the first step, in one batch
+            if regress and k > 0:
+                x0_g, x0_first = _generator_x0s(schedule, gen_ddp, inp, keep, [x, x_T], [ts[k], ts[0]])
+            else:
+                (x0_g,) = _generator_x0s(schedule, gen_ddp, inp, keep, [x], [ts[k]])
+                x0_first = x0_g
+            # fake score: several updates on the current generator samples
+            f_eps = bind_conditions(fake_ddp, inp, keep)
+            for _ in range(cfg.fake_updates_per_step):
+                lf = fake_score_loss(f_eps, x0_g.detach(), schedule, g)
+                opt_f.zero_grad(set_to_none=True)
+                lf.backward()
+                torch.nn.utils.clip_grad_norm_(fake.parameters(), cfg.grad_clip)
+                opt_f.step()
+            real = bind_conditions(teacher, inp, keep)
+            l_dmd, stats = dmd_generator_loss(x0_g, real, bind_conditions(fake, inp, keep), schedule, g,
+                                              (cfg.dmd_t_range[0], cfg.dmd_t_range[1]))
+            loss = l_dmd
+            l_reg = torch.zeros((), device=dev)
+            if regress:
                 with torch.no_grad():
-                    g_eps_nograd = bind_conditions(gen_model, inp, keep)
-                    for i in range(k):
-                        x0_prev = _x0(schedule, g_eps_nograd, x, ts[i])
-                        noise = torch.randn(shape, generator=g).to(dev)
-                        x = schedule.add_noise(x0_prev, noise, torch.full((shape[0],), ts[i + 1], device=dev))
-                # the one DDP forward with gradients of this step: x0 at step k, and (for the
-                # regression loss, when k > 0) x0 at the first step, in one batch
-                if regress and k > 0:
-                    x0_g, x0_first = _generator_x0s(schedule, gen_ddp, inp, keep, [x, x_T], [ts[k], ts[0]])
-                else:
-                    (x0_g,) = _generator_x0s(schedule, gen_ddp, inp, keep, [x], [ts[k]])
-                    x0_first = x0_g
-                # fake score: several updates on the current generator samples
-                f_eps = bind_conditions(fake_ddp, inp, keep)
-                for _ in range(cfg.fake_updates_per_step):
-                    lf = fake_score_loss(f_eps, x0_g.detach(), schedule, g)
-                    opt_f.zero_grad(set_to_none=True)
-                    lf.backward()
-                    torch.nn.utils.clip_grad_norm_(fake.parameters(), cfg.grad_clip)
-                    opt_f.step()
-                real = bind_conditions(teacher, inp, keep)
-                l_dmd, stats = dmd_generator_loss(x0_g, real, bind_conditions(fake, inp, keep), schedule, g,
-                                                  tuple(cfg.dmd_t_range))
-                loss = l_dmd
-                l_reg = torch.zeros((), device=dev)
-                if regress:
-                    with torch.no_grad():
-                        target = ddim.sample(real, x_T)
-                    l_reg = regression_loss(x0_first.float(), target.float())
-                    loss = loss + cfg.regression_weight * l_reg
-            opt_g.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(gen_model.parameters(), cfg.grad_clip)
-            opt_g.step()
-            step += 1
-            # one collective for every logged value; sim_step is the mean of the ranks' k, so
-            # a log row shows an integer only if every rank trained the same generator step
-            logged = torch.stack([l_dmd.detach().float(), lf.detach().float(), l_reg.detach().float(),
-                                  torch.tensor(stats["dmd_grad_norm"], device=dev),
-                                  torch.tensor(float(k), device=dev)])
-            mean = all_reduce_mean(logged).tolist()
-            values = dict(zip(("dmd", "fake", "regression", "dmd_grad_norm", "sim_step"), mean))
-            history.append(values["regression"])
-            if info.is_main:
-                if step % cfg.log_every == 0 or step == cfg.steps:
-                    log.append(step, **values)
-                if bar is not None:
-                    bar.update(1)
-                    bar.set_postfix(dmd=f"{values['dmd']:.4f}", reg=f"{values['regression']:.4f}",
-                                    s_per_step=f"{time.perf_counter() - t0:.2f}")
-                if step % cfg.checkpoint_every == 0 and step < cfg.steps:
-                    save(f"checkpoints/step_{step:07d}", step)
-        epoch += 1
-    final = out / "final"
-    if info.is_main:
-        save("final", step)
-        if log.read():
-            plot_loss_curves(log, out / "loss.png", title="Stage III (DMD) losses",
-                             exclude=("lr", "anchor_keep", "sim_step"))
-    if bar is not None:
-        bar.close()
-    if info.distributed:
-        torch.distributed.barrier()
-    return TrainResult(step, history[-1] if history else float("nan"), out, final, history, resumed_from=start)
+                    target = ddim.sample(real, x_T)
+                l_reg = regression_loss(x0_first.float(), target.float())
+                loss = loss + cfg.regression_weight * l_reg
+        opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(gen_model.parameters(), cfg.grad_clip)
+        opt_g.step()
+        # one collective for every logged value; sim_step is the mean of the ranks' k, so
+        # a log row shows an integer only if every rank trained the same generator step
+        logged = torch.stack([l_dmd.detach().float(), lf.detach().float(), l_reg.detach().float(),
+                              torch.tensor(stats["dmd_grad_norm"], device=dev),
+                              torch.tensor(float(k), device=dev)])
+        return dict(zip(("dmd", "fake", "regression", "dmd_grad_norm", "sim_step"),
+                        all_reduce_mean(logged).tolist()))
+
+    def save(path: Path, step: int) -> None:
+        _save_checkpoint(path, step, gen_model, fake, opt_g, opt_f, cfg, schedule_cfg, teacher_dir)
+
+    result = loop.run(step_fn, save)
+    losses = [values["regression"] for values in result.history]
+    return TrainResult(result.steps, losses[-1] if losses else float("nan"), out, out / FINAL_CHECKPOINT,
+                       losses, resumed_from=start)
 
 
-def _save(out: Path, gen_model, fake, opt_g, opt_f, rel: str, step: int, *, cfg: Stage3Config,
-          schedule_cfg: ScheduleConfig, teacher_dir) -> None:
-    """Write a complete Stage III checkpoint to ``out/rel``, then point ``latest.txt`` at it."""
+def _save_checkpoint(path: Path, step: int, gen_model: torch.nn.Module, fake: torch.nn.Module,
+                     opt_g: torch.optim.Optimizer, opt_f: torch.optim.Optimizer, cfg: Stage3Config,
+                     schedule_cfg: ScheduleConfig, teacher_dir: str | Path) -> None:
+    """Write a complete Stage III checkpoint to ``path``: the generator (a frame-model
+    checkpoint) and its optimizer state, and ``fake/`` with the fake-score model and its."""
     from worldbridge.models.checkpoint import save_checkpoint
 
-    path = out / rel
     save_checkpoint(gen_model, path, extra={"stage": "III", "step": step, "schedule": schedule_cfg.to_dict(),
                                             "sampler_timesteps": [int(t) for t in cfg.timesteps],
                                             "teacher": str(teacher_dir)})
     save_trainer_state(path, opt_g, step, extra={"stage3": json.loads(cfg.to_json())})
     save_checkpoint(fake, path / FAKE_SUBDIR, extra={"stage": "III-fake-score", "step": step})
     save_trainer_state(path / FAKE_SUBDIR, opt_f, step)
-    mark_latest(out, rel)
 
 
-def _resume(out: Path, gen_model, fake, opt_g, opt_f, dev) -> int:
-    """Load the latest Stage III checkpoint of ``out`` (if any) into the models and
-    optimizers; return its step (0 when starting fresh).
+def _resume(out: Path, latest: Path, gen_model: torch.nn.Module, fake: torch.nn.Module,
+            opt_g: torch.optim.Optimizer, opt_f: torch.optim.Optimizer, dev: torch.device) -> int:
+    """Load ``latest``, the latest checkpoint of the output folder ``out``, into the models
+    and optimizers; return its step.
 
     Raises:
-        ValueError: the latest checkpoint is not a Stage III one, or is for another
-            architecture than the teacher's. TrainerStateError: damaged or inconsistent
-            optimizer states.
+        ValueError: ``latest`` is not a Stage III checkpoint, or is for another architecture
+            than the teacher's. TrainerStateError: damaged or inconsistent optimizer states.
     """
     from worldbridge.models.checkpoint import load_checkpoint_extra, load_frame_model
 
-    latest = latest_checkpoint(out)
-    if latest is None:
-        return 0
     stage = load_checkpoint_extra(latest).get("stage")
     if stage != "III":
         raise ValueError(f"{out} already holds a stage {stage!r} checkpoint ({latest}), not a Stage III "

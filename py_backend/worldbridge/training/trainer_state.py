@@ -79,11 +79,11 @@ def load_trainer_state(directory: str | Path, optimizer: torch.optim.Optimizer) 
         raise TrainerStateError(f"trainer state in {d} is for a different model (parameter groups differ)")
     state: dict[int, dict[str, Any]] = {}
     for key, value in tensors.items():
-        _, idx, name = key.split(".", 2)
-        state.setdefault(int(idx), {})[name] = value
+        _, index, name = key.split(".", 2)
+        state.setdefault(int(index), {})[name] = value
     for key, value in meta["scalars"].items():
-        idx, name = key.split(".", 1)
-        state.setdefault(int(idx), {})[name] = value
+        index, name = key.split(".", 1)
+        state.setdefault(int(index), {})[name] = value
     params = [p for g in optimizer.param_groups for p in g["params"]]
     for idx, st in state.items():
         for name, value in st.items():
