@@ -15,6 +15,8 @@ code names, so workers, clients and training code can use it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 __all__ = [
     "WorldBridgeError", "InvalidInput", "NotFound", "AlreadyExists", "FailedPrecondition",
     "ResourceExhausted", "Unavailable", "ConfigError", "StatusError", "GRPC_STATUS", "EXIT_CODES",
@@ -111,7 +113,7 @@ _STATUS_NAMES = frozenset(GRPC_STATUS.values()) | {"CANCELLED", "UNAUTHENTICATED
                                                     "UNIMPLEMENTED", "DATA_LOSS", "UNKNOWN"}
 
 
-def _lookup(table: dict[type, object], error: BaseException):
+def _lookup(table: Mapping[type, object], error: BaseException):
     for cls in type(error).__mro__:
         if cls in table:
             return table[cls]

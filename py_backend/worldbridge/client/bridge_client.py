@@ -189,7 +189,7 @@ class BridgeClient:
     def __init__(self, target: str, token: str | None = None, timeout_s: float = 10.0,
                  tls_root_cert: bytes | str | Path | None = None,
                  server_name_override: str | None = None):
-        options = [("grpc.max_receive_message_length", _MAX_MESSAGE),
+        options: list[tuple[str, int | str]] = [("grpc.max_receive_message_length", _MAX_MESSAGE),
                    ("grpc.max_send_message_length", _MAX_MESSAGE)]
         if tls_root_cert is not None:
             pem = tls_root_cert if isinstance(tls_root_cert, bytes) else Path(tls_root_cert).read_bytes()
@@ -241,7 +241,8 @@ class BridgeClient:
             if v.depth is not None:
                 rv.depth.CopyFrom(depth_message(v.depth))
         req.output.CopyFrom(image_pb2.TextureSpec(width=width or 0, height=height or 0,
-                                                  format=int(texture_format), row_order=int(row_order),
+                                                  format=int(texture_format),  # type: ignore[arg-type]
+                                                  row_order=int(row_order),  # type: ignore[arg-type]
                                                   jpeg_quality=jpeg_quality))
         resp = self._stub.OpenSession(req, metadata=self._metadata, timeout=max(self.timeout_s, 60))
         return Session(self, resp, decode)

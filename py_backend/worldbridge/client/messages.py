@@ -69,7 +69,7 @@ def hello(client_name: str = f"worldbridge-python/{__version__}") -> handshake_p
 def pose_message(c2w: np.ndarray, convention: Convention) -> camera_pb2.CameraPose:
     """``[4, 4]`` column-vector camera-to-world -> CameraPose (row-major doubles)."""
     return camera_pb2.CameraPose(camera_to_world=np.asarray(c2w, np.float64).reshape(-1).tolist(),
-                                 convention=int(convention))
+                                 convention=int(convention))  # type: ignore[arg-type]
 
 
 def intrinsics_message(k: Intrinsics) -> camera_pb2.Intrinsics:
@@ -80,12 +80,13 @@ def depth_message(depth: np.ndarray, encoding: DepthEncoding = DepthEncoding.FLO
                   kind: DepthKind = DepthKind.PLANAR_Z) -> image_pb2.DepthImage:
     """``[H, W]`` float32 metres -> DepthImage in ``encoding``."""
     h, w = depth.shape
-    return image_pb2.DepthImage(width=w, height=h, encoding=int(encoding), kind=int(kind),
+    return image_pb2.DepthImage(width=w, height=h, encoding=int(encoding), kind=int(kind),  # type: ignore[arg-type]
                                 data=encode_depth(depth, encoding))
 
 
 def rgb_message(rgb: np.ndarray, fmt: TextureFormat = TextureFormat.RGB8) -> image_pb2.Texture:
     """``[H, W, 3]`` uint8 RGB -> Texture (raw RGB8 top-down by default)."""
     h, w = rgb.shape[:2]
-    return image_pb2.Texture(width=w, height=h, format=int(fmt), row_order=int(RowOrder.TOP_DOWN),
+    return image_pb2.Texture(width=w, height=h, format=int(fmt),  # type: ignore[arg-type]
+                             row_order=int(RowOrder.TOP_DOWN),  # type: ignore[arg-type]
                              data=encode_texture(np.ascontiguousarray(rgb), fmt))

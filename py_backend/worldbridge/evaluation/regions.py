@@ -56,7 +56,7 @@ import enum
 import math
 import numbers
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -161,7 +161,7 @@ def _check_k(K: Any, height: int, width: int, name: str  # noqa: N803
 
 def _check_tolerance(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
-            math.isfinite(value) and value >= 0):
+            math.isfinite(value) and value >= 0):  # type: ignore[operator]
         raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
     return float(value)
 
@@ -321,7 +321,7 @@ def _group_labels(group: str | int | Sequence[int]) -> tuple[int, ...]:
             raise ValueError(f"unknown region group {group!r}; expected one of "
                              f"{sorted(REGION_GROUPS)}")
         return REGION_GROUPS[group]
-    values = (group,) if isinstance(group, numbers.Integral) else tuple(group)
+    values = (group,) if isinstance(group, numbers.Integral) else tuple(cast("Sequence[int]", group))
     for v in values:
         if isinstance(v, bool) or not isinstance(v, numbers.Integral) or \
                 int(v) not in REGION_NAMES:

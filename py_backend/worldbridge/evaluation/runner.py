@@ -176,7 +176,7 @@ def _model_methods(bundle: Any, teacher: Any, teacher_steps: Sequence[int], devi
     from worldbridge.models.pipeline import FramePipeline
     from worldbridge.models.samplers import DDIMSampler, DistilledSampler
 
-    out = [("frame-model", len(bundle.timesteps),
+    out: list[tuple[str, int | None, Any]] = [("frame-model", len(bundle.timesteps),
             FramePipeline.from_model(bundle.model, bundle.autoencoder, bundle.schedule,
                                      DistilledSampler(bundle.schedule, bundle.timesteps),
                                      device=device, precision=precision))]

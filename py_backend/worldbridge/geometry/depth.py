@@ -15,6 +15,7 @@ little-endian bytes in row-major order, top row first. NaN and negative values a
 from __future__ import annotations
 
 import enum
+from typing import Any
 
 import numpy as np
 
@@ -46,8 +47,9 @@ class DepthError(InvalidInput):
     """A depth image whose size, byte length, encoding or values are wrong."""
 
 
-_DTYPES = {DepthEncoding.FLOAT32_M: np.dtype("<f4"), DepthEncoding.FLOAT16_M: np.dtype("<f2"),
-           DepthEncoding.UINT16_MM: np.dtype("<u2")}
+_DTYPES: dict[DepthEncoding, np.dtype[Any]] = {
+    DepthEncoding.FLOAT32_M: np.dtype("<f4"), DepthEncoding.FLOAT16_M: np.dtype("<f2"),
+    DepthEncoding.UINT16_MM: np.dtype("<u2")}
 
 
 def ray_to_planar(ray: np.ndarray, intrinsics: Intrinsics) -> np.ndarray:

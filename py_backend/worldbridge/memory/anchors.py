@@ -112,7 +112,7 @@ def anchor_model_image(rgb: np.ndarray, mask: np.ndarray, size: int
     if mask.shape != rgb.shape[:2]:
         raise ValueError(f"anchor mask is {list(mask.shape)}, rgb {list(rgb.shape)}")
     m = mask.astype(np.float32)
-    img = rgb.astype(np.float32) * m[..., None]
+    img: np.ndarray = rgb.astype(np.float32) * m[..., None]
     if rgb.shape[0] != size:
         interp = cv2.INTER_AREA if size < rgb.shape[0] else cv2.INTER_LINEAR
         img = cv2.resize(img, (size, size), interpolation=interp)

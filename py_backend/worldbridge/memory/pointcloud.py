@@ -174,10 +174,10 @@ class SceneMemory:
                     f"max_points must be an integer or None, got {max_points!r}") from None
             if max_points <= 0:
                 raise ValueError(f"max_points must be > 0 or None, got {max_points}")
-        self.voxel_size = float(voxel_size)
-        self.max_points = max_points
-        self.device = device
-        self._ids = itertools.count()
+        self.voxel_size: float = float(voxel_size)
+        self.max_points: int | None = max_points
+        self.device: Any = device
+        self._ids: itertools.count[int] = itertools.count()
         self.clear()
 
     # ----------------------------------------------------------------- state
@@ -360,6 +360,8 @@ class SceneMemory:
             if v.view_id in dropped:
                 continue
             if v.start != start:
+                if self._colors is None:  # a kept view after a dropped one: points, so colours, exist
+                    raise RuntimeError("the point memory holds views but no colours")
                 src, dst = slice(v.start, v.start + v.count), slice(start, start + v.count)
                 self._points[dst] = self._points[src]
                 self._colors[dst] = self._colors[src]

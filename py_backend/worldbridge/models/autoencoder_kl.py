@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -62,9 +62,13 @@ class DiffusersAutoencoderKL(nn.Module, Autoencoder):
             scaling factor.
     """
 
+    vae: Any  # a diffusers AutoencoderKL (its config and methods are not in nn.Module's types)
+    _latents_mean: torch.Tensor | None  # buffers, or None (then both are)
+    _latents_std: torch.Tensor | None
+
     def __init__(self, vae: nn.Module, scaling_factor: float | None = None) -> None:
         super().__init__()
-        cfg = vae.config
+        cfg: Any = vae.config
         if cfg.in_channels != 3 or cfg.out_channels != 3:
             raise ValueError("the AutoencoderKL must map RGB to RGB, got in_channels="
                              f"{cfg.in_channels}, out_channels={cfg.out_channels}")
@@ -127,7 +131,7 @@ class DiffusersAutoencoderKL(nn.Module, Autoencoder):
         x = images.to(device=self.device, dtype=self.dtype)
         z = self.vae.encode(x).latent_dist.mode()
         if self._latents_mean is not None:
-            return (z - self._latents_mean.to(z)) * self._scaling_factor / self._latents_std.to(z)
+            return (z - self._latents_mean.to(z)) * self._scaling_factor / cast(torch.Tensor, self._latents_std).to(z)
         return (z - self._shift) * self._scaling_factor
 
     @torch.no_grad()
@@ -147,7 +151,7 @@ class DiffusersAutoencoderKL(nn.Module, Autoencoder):
         check_image_batch(latents, 1, self.latent_channels, name="latents")
         z = latents.to(device=self.device, dtype=self.dtype)
         if self._latents_mean is not None:
-            z = z * self._latents_std.to(z) / self._scaling_factor + self._latents_mean.to(z)
+            z = z * cast(torch.Tensor, self._latents_std).to(z) / self._scaling_factor + self._latents_mean.to(z)
         else:
             z = z / self._scaling_factor + self._shift
         return self.vae.decode(z).sample

@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal, cast, overload
 
 import torch
 import torch.nn.functional as F
@@ -119,7 +120,7 @@ class TimestepEmbedder(nn.Module):
     def forward(self, timestep: torch.Tensor) -> torch.Tensor:
         """``[B]`` timesteps -> ``[B, D]`` embedding (parameter dtype)."""
         freq = timestep_embedding(timestep)
-        return self.mlp(freq.to(self.mlp[0].weight.dtype))
+        return self.mlp(freq.to(self.mlp[0].weight.dtype))  # type: ignore[arg-type]
 
 
 class Attention(nn.Module):
@@ -180,6 +181,14 @@ class FrameBlock(nn.Module):
     def modulation(self, t_mod: torch.Tensor) -> torch.Tensor:
         """``[B, 6 * D]`` shared modulation -> ``[B, 6, D]`` (shift/scale/gate msa, then mlp)."""
         return self.scale_shift_table[None] + t_mod.view(t_mod.shape[0], 6, -1)
+
+    @overload
+    def attention_inputs(self, x: torch.Tensor, mod: torch.Tensor, kv_only: Literal[False] = False
+                         ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]: ...
+
+    @overload
+    def attention_inputs(self, x: torch.Tensor, mod: torch.Tensor, kv_only: bool
+                         ) -> tuple[torch.Tensor | None, torch.Tensor, torch.Tensor]: ...
 
     def attention_inputs(self, x: torch.Tensor, mod: torch.Tensor, kv_only: bool = False
                          ) -> tuple[torch.Tensor | None, torch.Tensor, torch.Tensor]:
@@ -254,6 +263,8 @@ class FrameModel(nn.Module):
             else None.
     """
 
+    pos_embed: torch.Tensor  # a buffer (register_buffer in __init__)
+
     def __init__(self, config: FrameModelConfig):
         super().__init__()
         if not isinstance(config, FrameModelConfig):
@@ -263,8 +274,8 @@ class FrameModel(nn.Module):
         self.x_embedder = PatchEmbed(c, d, config.patch_size)
         self.t_embedder = TimestepEmbedder(d)
         self.t_block = nn.Sequential(nn.SiLU(), nn.Linear(d, 6 * d))
-        self.blocks = nn.ModuleList(
-            [FrameBlock(d, config.num_heads, config.mlp_ratio) for _ in range(config.depth)])
+        self.blocks = cast("Sequence[FrameBlock]", nn.ModuleList(
+            [FrameBlock(d, config.num_heads, config.mlp_ratio) for _ in range(config.depth)]))
         self.final_layer = FinalLayer(d, config.patch_size, config.out_channels)
         self.null_anchor = nn.Parameter(torch.zeros(1, c, config.latent_size, config.latent_size))
         self.mask_embedder = PatchEmbed(1, d, config.patch_size) if config.anchor_mask_channel \
@@ -293,15 +304,15 @@ class FrameModel(nn.Module):
                 nn.init.zeros_(m.bias)
         w = self.x_embedder.proj.weight
         nn.init.xavier_uniform_(w.view(w.shape[0], -1))
-        nn.init.zeros_(self.x_embedder.proj.bias)
-        nn.init.normal_(self.t_embedder.mlp[0].weight, std=0.02)
-        nn.init.normal_(self.t_embedder.mlp[2].weight, std=0.02)
-        nn.init.normal_(self.t_block[1].weight, std=0.02)
+        nn.init.zeros_(self.x_embedder.proj.bias)  # type: ignore[arg-type]
+        nn.init.normal_(self.t_embedder.mlp[0].weight, std=0.02)  # type: ignore[arg-type]
+        nn.init.normal_(self.t_embedder.mlp[2].weight, std=0.02)  # type: ignore[arg-type]
+        nn.init.normal_(self.t_block[1].weight, std=0.02)  # type: ignore[arg-type]
         nn.init.zeros_(self.final_layer.linear.weight)
         nn.init.zeros_(self.final_layer.linear.bias)
         if self.mask_embedder is not None:  # starts neutral: a model without it, fine-tuned
             nn.init.zeros_(self.mask_embedder.proj.weight)
-            nn.init.zeros_(self.mask_embedder.proj.bias)
+            nn.init.zeros_(self.mask_embedder.proj.bias)  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------ helpers
     def _embed(self, latents: list[torch.Tensor], first_third: int) -> torch.Tensor:
@@ -352,6 +363,8 @@ class FrameModel(nn.Module):
             k, v = cam_ref.key_value(k), cam_ref.key_value(v)
         if last:  # the last layer's reference tokens feed nothing but these keys/values
             return k, v, x_ref
+        if q is None:  # only kv_only (the last layer, returned above) leaves out the queries
+            raise RuntimeError("attention_inputs gave no queries")
         if cam_ref is not None:
             q = cam_ref.query(q)
         out = self._attend(q, k, v, cam_ref)
@@ -383,7 +396,7 @@ class FrameModel(nn.Module):
         t_emb = self.t_embedder(timestep.to(device))
         return t_emb, self.t_block(t_emb)
 
-    def _check_latent(self, name: str, x: torch.Tensor, b: int | None) -> int:
+    def _check_latent(self, name: str, x: torch.Tensor | None, b: int | None) -> int:
         cfg = self.config
         want = (cfg.latent_channels, cfg.latent_size, cfg.latent_size)
         if not isinstance(x, torch.Tensor) or x.ndim != 4 or tuple(x.shape[1:]) != want:
@@ -396,7 +409,7 @@ class FrameModel(nn.Module):
         return x.shape[0]
 
     @staticmethod
-    def _check_camera(name: str, t: torch.Tensor, shape: tuple[int, ...]) -> None:
+    def _check_camera(name: str, t: torch.Tensor | None, shape: tuple[int, ...]) -> None:
         if not isinstance(t, torch.Tensor) or tuple(t.shape) != shape:
             got = tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__
             raise ValueError(f"{name} must be {list(shape)}, got {got}")
@@ -514,6 +527,8 @@ class FrameModel(nn.Module):
         if reference_cache is not None:
             return self.denoise_cached(x_t, timestep, anchor, anchor_mask, target_w2c, target_K,
                                        reference_cache.keys, reference_cache.values, anchor_keep)
+        if reference is None or reference_w2c is None or reference_K is None:  # refused above
+            raise ValueError("reference, reference_w2c and reference_K are needed without a reference_cache")
         t_emb, t_mod = self._timestep(timestep, x_t.device)
         n = cfg.tokens_per_image
         x_main = self._main_tokens(x_t, anchor, anchor_mask, anchor_keep)
@@ -546,7 +561,8 @@ class FrameModel(nn.Module):
         anchor = torch.where(keep, anchor, self.null_anchor.to(anchor.dtype))
         x_main = self._embed([x_t, anchor], 0)  # [B, 2N, D]: target, anchor
         if self.mask_embedder is not None:
-            mask = torch.where(keep, anchor_mask, torch.zeros_like(anchor_mask))
+            given = cast(torch.Tensor, anchor_mask)  # required with a mask embedder (forward checks)
+            mask = torch.where(keep, given, torch.zeros_like(given))
             m = self.mask_embedder(mask.to(self.mask_embedder.proj.weight.dtype))  # [B, D, g, g]
             m = m.flatten(2).transpose(1, 2)  # [B, N, D], row-major like the anchor third
             x_main = torch.cat([x_main[:, :n], x_main[:, n:] + m.to(x_main.dtype)], dim=1)

@@ -47,7 +47,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -345,7 +345,7 @@ def export_onnx(bundle_dir_or_bundle: Any, out_dir: str | os.PathLike, opset: in
     if isinstance(bundle_dir_or_bundle, FrameModelBundle):
         bundle = bundle_dir_or_bundle
         model = copy.deepcopy(bundle.model).to("cpu", torch.float32).eval().requires_grad_(False)
-        autoencoder = copy.deepcopy(bundle.autoencoder).to("cpu", torch.float32).eval()
+        autoencoder = cast(Any, copy.deepcopy(bundle.autoencoder)).to("cpu", torch.float32).eval()
     else:
         bundle = FrameModelBundle.load(bundle_dir_or_bundle, device="cpu", dtype=torch.float32)
         model, autoencoder = bundle.model, bundle.autoencoder

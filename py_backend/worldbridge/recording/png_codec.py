@@ -52,7 +52,7 @@ def encode_rgb_png(bgr: np.ndarray) -> memoryview:
     ok, buf = cv2.imencode(".png", bgr, _RGB_PARAMS)
     if not ok:
         raise ValueError(f"PNG encoding failed for an image of shape {bgr.shape}")
-    return memoryview(buf)
+    return memoryview(buf)  # type: ignore[arg-type]
 
 
 def encode_depth_png(depth_m: np.ndarray) -> tuple[memoryview, int]:
@@ -75,7 +75,7 @@ def encode_depth_png(depth_m: np.ndarray) -> tuple[memoryview, int]:
     ok, buf = cv2.imencode(".png", mm.astype(np.uint16, copy=False), _DEPTH_PARAMS)
     if not ok:
         raise ValueError(f"PNG encoding failed for a depth map of shape {depth_m.shape}")
-    return memoryview(buf), clipped
+    return memoryview(buf), clipped  # type: ignore[arg-type]
 
 
 def decode_rgb_png(path: Path) -> np.ndarray:

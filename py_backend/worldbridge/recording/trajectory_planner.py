@@ -77,7 +77,7 @@ def _vec3(v: Sequence[float], name: str) -> np.ndarray:
     return a
 
 
-def _points(v: Sequence[Sequence[float]], name: str) -> np.ndarray:
+def _points(v: Sequence[Sequence[float]] | np.ndarray, name: str) -> np.ndarray:
     a = np.asarray(v, dtype=np.float64)
     if a.ndim != 2 or a.shape[1] != 3 or not np.all(np.isfinite(a)):
         raise ValueError(f"{name} must be [N, 3] finite numbers, got shape {list(a.shape)}")
@@ -270,7 +270,7 @@ def dolly(start: Sequence[float], end: Sequence[float], n: int,
     return _poses(frame, eyes, fwd)
 
 
-def catmull_rom(points: Sequence[Sequence[float]], n: int, closed: bool = False,
+def catmull_rom(points: Sequence[Sequence[float]] | np.ndarray, n: int, closed: bool = False,
                 alpha: float = 0.5, samples_per_segment: int = 64
                 ) -> tuple[np.ndarray, np.ndarray]:
     """Evenly spaced samples of a Catmull-Rom spline through ``points``.
@@ -316,9 +316,9 @@ def catmull_rom(points: Sequence[Sequence[float]], n: int, closed: bool = False,
     for i in range(segments):
         p0, p1, p2, p3 = ext[i:i + 4]
         t0 = 0.0
-        t1 = t0 + max(np.linalg.norm(p1 - p0), 1e-12) ** alpha
-        t2 = t1 + max(np.linalg.norm(p2 - p1), 1e-12) ** alpha
-        t3 = t2 + max(np.linalg.norm(p3 - p2), 1e-12) ** alpha
+        t1 = t0 + max(float(np.linalg.norm(p1 - p0)), 1e-12) ** alpha
+        t2 = t1 + max(float(np.linalg.norm(p2 - p1)), 1e-12) ** alpha
+        t3 = t2 + max(float(np.linalg.norm(p3 - p2)), 1e-12) ** alpha
         t = (t1 + u * (t2 - t1))[:, None]
         a1 = (t1 - t) / (t1 - t0) * p0 + (t - t0) / (t1 - t0) * p1
         a2 = (t2 - t) / (t2 - t1) * p1 + (t - t1) / (t2 - t1) * p2

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from typing import Any, Union
+from typing import Any, Union, cast
 
 import msgspec
 import numpy as np
@@ -140,7 +140,8 @@ class View(msgspec.Struct, frozen=True):
     @classmethod
     def of(cls, view: PosedView) -> View:
         """The message of a view with rgb (sent by the gateway)."""
-        return cls(rgb=view.rgb, depth=view.depth, c2w=view.camera.c2w, K=Intrinsics6.of(view.intrinsics))
+        return cls(rgb=cast(np.ndarray, view.rgb), depth=view.depth, c2w=view.camera.c2w,
+                   K=Intrinsics6.of(view.intrinsics))
 
     def posed_view(self) -> PosedView:
         """The :class:`PosedView` it carries; its camera is checked here, once per process.

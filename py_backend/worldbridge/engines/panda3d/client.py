@@ -167,7 +167,7 @@ def _stream(client, args, poses, timed_render, K, render_ms) -> dict:
     writer = None
     if args.video:
         Path(args.video).parent.mkdir(parents=True, exist_ok=True)
-        writer = cv2.VideoWriter(args.video, cv2.VideoWriter_fourcc(*"mp4v"), 12.0,
+        writer = cv2.VideoWriter(args.video, cv2.VideoWriter_fourcc(*"mp4v"), 12.0,  # type: ignore[attr-defined]
                                  (2 * args.size + 4, args.size))
         if not writer.isOpened():
             print(f"warning: OpenCV cannot write {args.video}; no video", file=sys.stderr)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 
@@ -173,8 +174,8 @@ class PandaEngine:
         self.fov_y_deg, self.near, self.far = float(fov_y_deg), float(near), float(far)
         self.layout = layout
         self._closed = False
-        self._engine = None
-        self._render = None
+        self._engine: Any = None
+        self._render: Any = None
         self._intrinsics = Intrinsics.from_vertical_fov(self.fov_y_deg, self.width, self.height)
         self._thread = _render_thread()
         try:

@@ -9,7 +9,7 @@ import numpy as np
 
 __all__ = ["look_at_gl", "camera_path", "PATH_KINDS"]
 
-def look_at_gl(eye: Sequence[float], target: Sequence[float],
+def look_at_gl(eye: Sequence[float] | np.ndarray, target: Sequence[float],
                up: Sequence[float] = (0.0, 0.0, 1.0)) -> np.ndarray:
     """OpenGL camera-to-world pose at ``eye`` looking at ``target``.
 

@@ -65,6 +65,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -416,7 +417,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
         Path(args.out).mkdir(parents=True, exist_ok=True)
         proc, port = start_server_process(["--data-dir", str(Path(args.out).resolve())])
         target = f"127.0.0.1:{port}"
-    stats = {"datasets": [], "frames": 0, "rejected": 0, "layouts": [], "metadata_stored": 0}
+    stats: dict[str, Any] = {"datasets": [], "frames": 0, "rejected": 0, "layouts": [], "metadata_stored": 0}
     manifest = []
     t0 = time.perf_counter()
     try:

@@ -10,7 +10,7 @@ import colorsys
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -437,7 +437,7 @@ def random_layout(rng: np.random.Generator, *, scale_range: tuple[float, float] 
 
     for _ in range(int(max_tries) if fixed_props is not None else 1):
         scale = float(rng.uniform(lo, hi))
-        heading = float(rng.uniform(0.0, 360.0)) if headings_deg is None else \
+        heading = float(rng.uniform(0.0, 360.0)) if headings is None else \
             float(headings[int(rng.integers(len(headings)))])
         room = SceneLayout(scale, heading, ()).clearing().shrunk(wall_margin_m)
         if fixed_props is None:
@@ -454,10 +454,10 @@ def random_layout(rng: np.random.Generator, *, scale_range: tuple[float, float] 
         spec = PROP_MODELS[model]
         pscale = float(rng.uniform(plo, phi))
         pheading = float(rng.uniform(0.0, 360.0))
-        color = None
+        color: tuple[float, float, float] | None = None
         if not spec.textured and rng.random() < recolour:
-            color = tuple(round(c, 4) for c in colorsys.hsv_to_rgb(
-                rng.random(), rng.uniform(0.35, 0.85), rng.uniform(0.55, 0.95)))
+            color = cast("tuple[float, float, float]", tuple(round(c, 4) for c in colorsys.hsv_to_rgb(
+                rng.random(), rng.uniform(0.35, 0.85), rng.uniform(0.55, 0.95))))
         radius = spec.footprint_radius * spec.metres_per_unit * pscale
         for _ in range(int(max_tries)):
             x, y = room.sample(rng)

@@ -64,7 +64,7 @@ async def checked(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
         yield request
 
 
-def _deserializer(cls: type):
+def _deserializer(cls: Any):
     name = cls.DESCRIPTOR.full_name
 
     def parse(data: bytes) -> Any:

@@ -12,6 +12,7 @@ import logging
 import signal
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import cast
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -147,7 +148,7 @@ class Gateway:
              reflection.SERVICE_NAME), self.server)
         address = f"{cfg.host}:{cfg.port}" if ":" not in cfg.host else f"[{cfg.host}]:{cfg.port}"
         if cfg.tls_cert:
-            creds = grpc.ssl_server_credentials([(Path(cfg.tls_key).read_bytes(),
+            creds = grpc.ssl_server_credentials([(Path(cast(Path, cfg.tls_key)).read_bytes(),
                                                   Path(cfg.tls_cert).read_bytes())])
             self.port = self.server.add_secure_port(address, creds)
         else:
@@ -163,6 +164,8 @@ class Gateway:
         return self
 
     async def _refresh_overall_health(self) -> None:
+        if self.pool is None:  # only the pool's callbacks call this, after start() made it
+            raise RuntimeError("the gateway is not started")
         serving = any(w.serving for w in self.pool.workers.values())
         status = health_pb2.HealthCheckResponse.SERVING if serving \
             else health_pb2.HealthCheckResponse.NOT_SERVING
@@ -175,6 +178,8 @@ class Gateway:
 
     async def _worker_down(self, worker_id: str) -> None:
         await self.health.set(worker_health_name(worker_id), health_pb2.HealthCheckResponse.NOT_SERVING)
+        if self.servicer is None:  # the pool calls back only after start() made the servicer
+            raise RuntimeError("the gateway is not started")
         await self.servicer.worker_down(worker_id)
         await self._refresh_overall_health()
 

@@ -259,6 +259,8 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
         if all(v.depth is None for v in views):
             raise WireError(grpc.StatusCode.INVALID_ARGUMENT, "no reference view carries depth: "
                             "the scene memory is built from depth")
+        if ref_k is None:  # unreachable: an empty reference_views fails the check above
+            raise WireError(grpc.StatusCode.INVALID_ARGUMENT, "no reference views")
         out = request.output
         width = out.width or ref_k.width
         height = out.height or ref_k.height
@@ -335,7 +337,7 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
             async for item in stream.results():
                 if isinstance(item, _Abort):
                     await context.abort(item.code, item.message)
-                yield item
+                yield item  # type: ignore[misc]
         finally:
             stream.close()
 
@@ -587,7 +589,7 @@ def _served_frame(req: frames_pb2.FrameRequest, reply: proto.FrameResult, skippe
     frame = frames_pb2.Frame(
         sequence=req.sequence, client_timestamp_us=req.client_timestamp_us,
         texture=image_pb2.Texture(data=reply.texture.tobytes(), width=reply.width, height=reply.height,
-                                  format=reply.format, row_order=reply.row_order),
+                                  format=reply.format, row_order=reply.row_order),  # type: ignore[arg-type]
         skipped_sequences=skipped, anchor_coverage=reply.coverage,
         timings=frames_pb2.StageTimings(anchor_ms=reply.anchor_ms, model_ms=reply.model_ms,
                                         encode_ms=reply.encode_ms))

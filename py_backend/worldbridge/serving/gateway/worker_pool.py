@@ -31,9 +31,10 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 import msgspec
 import zmq
@@ -171,7 +172,14 @@ class WorkerPool:
                     raise TimeoutError(f"workers not ready after {wait_ready_s} s")
                 await asyncio.sleep(0.05)
 
-    def _supervise(self, loop: Callable[[], Awaitable[None]], name: str) -> asyncio.Task:
+    @property
+    def _socket(self) -> zmq.asyncio.Socket:
+        """The ROUTER socket; :meth:`start` makes it before anything sends or receives."""
+        if self._sock is None:
+            raise RuntimeError("the worker pool is not started")
+        return self._sock
+
+    def _supervise(self, loop: Callable[[], Coroutine[Any, Any, None]], name: str) -> asyncio.Task:
         """Run ``loop`` as a task that is restarted (after logging) if it ever ends by an error."""
         task = asyncio.create_task(loop(), name=name)
 
@@ -240,7 +248,7 @@ class WorkerPool:
         w.pending[rid] = fut
         try:
             frames = self._codec.encode(msgspec.structs.replace(message, id=rid))
-            await self._sock.send_multipart([w.identity, *frames], copy=False)
+            await self._socket.send_multipart([w.identity, *frames], copy=False)
         except zmq.ZMQError as e:
             w.pending.pop(rid, None)
             raise WorkerUnavailable(f"render worker {worker_id} is unreachable: {e}") from None
@@ -261,7 +269,7 @@ class WorkerPool:
 
     async def _recv_loop(self) -> None:
         while True:
-            frames = await self._sock.recv_multipart(copy=False)
+            frames = await self._socket.recv_multipart(copy=False)
             identity = frames[0].bytes
             try:
                 msg = self._codec.decode(frames[1:])
@@ -269,7 +277,7 @@ class WorkerPool:
                 log.warning("dropping a malformed worker message: %s", e)
                 continue
             try:
-                await self._dispatch(identity, msg)
+                await self._dispatch(identity, cast("proto.Ready | proto.Heartbeat | proto.Reply", msg))
             except Exception:  # a bug in handling one message must not stop the channel
                 log.exception("error handling a %s from a worker connection", type(msg).__name__)
 
@@ -293,7 +301,7 @@ class WorkerPool:
         log.warning("refusing a worker connection: %s", reason)
         # the refused peer may already have gone (ROUTER_MANDATORY: EHOSTUNREACH); nothing to tell it then
         with contextlib.suppress(zmq.ZMQError):
-            await self._sock.send_multipart([identity, *self._codec.encode(proto.Refused(reason=reason))])
+            await self._socket.send_multipart([identity, *self._codec.encode(proto.Refused(reason=reason))])
 
     async def _on_ready(self, identity: bytes, msg: proto.Ready) -> None:
         label = proto.clip(msg.name, 64)
@@ -337,7 +345,7 @@ class WorkerPool:
         slot.generators = list(msg.generators)
         slot.last_seen = time.monotonic()
         slot.serving = True
-        await self._sock.send_multipart([identity, *self._codec.encode(
+        await self._socket.send_multipart([identity, *self._codec.encode(
             proto.Welcome(lease=slot.lease, worker_id=slot.worker_id))])
         log.info("%s ready on %s (pid %d)", slot.worker_id, slot.device, msg.pid)
         if self.on_worker_up:
@@ -355,13 +363,13 @@ class WorkerPool:
                     if w.serving and w.identity is not None:
                         # a worker that just disconnected is marked down below by its silence
                         with contextlib.suppress(zmq.ZMQError):
-                            await self._sock.send_multipart([w.identity, *ping])
+                            await self._socket.send_multipart([w.identity, *ping])
             for w in list(self.workers.values()):
                 exited = (w.serving and w.local and w.process is not None
                           and w.process.poll() is not None)
                 silent = w.serving and now - w.last_seen > self.heartbeat_timeout_s
                 if exited or silent:
-                    reason = (f"process exited with {w.process.returncode}" if exited
+                    reason = (f"process exited with {cast(subprocess.Popen, w.process).returncode}" if exited
                               else f"no heartbeat for {now - w.last_seen:.1f} s")
                     await self._mark_down(w, reason)
                     if w.local and w.process is not None and w.process.poll() is None:
@@ -398,7 +406,7 @@ class WorkerPool:
         for w in self.workers.values():
             if w.serving and w.identity is not None:
                 try:
-                    await self._sock.send_multipart([w.identity, *self._codec.encode(proto.Shutdown())])
+                    await self._socket.send_multipart([w.identity, *self._codec.encode(proto.Shutdown())])
                 except zmq.ZMQError:
                     pass
         for w in self.workers.values():

@@ -30,6 +30,7 @@ import time
 import traceback
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import zmq
@@ -105,7 +106,7 @@ class Worker:
         self.gateway_pid = gateway_pid
         self.sessions: dict[str, WorkerSession] = {}
         self.worker_id = ""
-        self._ctx = zmq.Context.instance()
+        self._ctx: zmq.Context[Any] = zmq.Context.instance()
         self._stop = threading.Event()
         self._codec = proto.Codec(proto.WORKER_BOUND)
 
@@ -215,6 +216,7 @@ class Worker:
         def error(status: proto.Status, message: str) -> proto.Reply:
             return proto.Reply(id=msg.id, status=status, message=proto.clip(message, 1000))
 
+        result: proto.OpenResult | proto.FrameResult | proto.CloseResult
         try:
             if isinstance(msg, proto.Render):
                 result = self._render(msg, t_recv)
@@ -291,8 +293,8 @@ def main(argv: list[str] | None = None) -> int:
         p.error(str(e))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
     spawn_key = os.environ.pop(SPAWN_KEY_ENV, None)
-    gateway_pid = os.environ.pop(GATEWAY_PID_ENV, None)
-    gateway_pid = int(gateway_pid) if gateway_pid and gateway_pid.isdigit() else None
+    gateway_pid_env = os.environ.pop(GATEWAY_PID_ENV, None)
+    gateway_pid = int(gateway_pid_env) if gateway_pid_env and gateway_pid_env.isdigit() else None
     if gateway_pid is not None:
         _exit_with_parent(gateway_pid)
     try:
