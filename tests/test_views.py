@@ -7,7 +7,7 @@ import pytest
 from helpers import record_synthetic_scene
 
 from worldbridge.geometry import Convention, Intrinsics, PoseError, to_opencv_c2w
-from worldbridge.geometry.views import Camera, PosedView
+from worldbridge.geometry.views import Camera, EngineView, PosedView
 from worldbridge.memory import SceneMemory
 
 K = Intrinsics.from_vertical_fov(60, 48, 32)  # non-square on purpose
@@ -127,3 +127,35 @@ def test_a_recorded_frame_reads_back_as_a_posed_view(tmp_path):
     sky = ds.read_view(2, sky_as_inf=True).depth
     assert np.array_equal(np.isinf(sky), raw <= 0)
     np.testing.assert_array_equal(sky[raw > 0], raw[raw > 0])
+
+
+def test_an_engine_view_keeps_the_engine_pose_beside_the_opencv_camera():
+    engine = _pose()
+    engine[:3, 3] *= 100.0  # Unreal: centimetres
+    frame = EngineView.from_engine(engine, Convention.UNREAL, K, np.zeros((32, 48, 3), np.uint8))
+    np.testing.assert_array_equal(frame.engine_c2w, engine)
+    assert frame.convention is Convention.UNREAL and not frame.engine_c2w.flags.writeable
+    np.testing.assert_allclose(frame.view.camera.c2w, to_opencv_c2w(engine, Convention.UNREAL))
+    with pytest.raises(PoseError, match="non-finite"):
+        EngineView.from_engine(np.full((4, 4), np.nan), Convention.UNREAL, K)
+
+
+def test_a_recorded_engine_view_reads_back_as_sent(tmp_path):
+    from worldbridge.recording import DatasetWriter, load_dataset
+
+    engine = _pose()
+    rgb = np.random.default_rng(3).integers(0, 256, (32, 48, 3), dtype=np.uint8)
+    depth = np.full((32, 48), 2.5, np.float32)
+    with DatasetWriter(tmp_path, "typed") as writer:
+        assert writer.add_view(EngineView.from_engine(engine, Convention.UNITY, K, rgb, depth), 7, 3) == 0
+        with pytest.raises(ValueError, match="needs rgb"):
+            writer.add_view(EngineView.from_engine(engine, Convention.UNITY, K), 8, 4)
+        with pytest.raises(ValueError, match="timestamp_us must be an integer"):
+            writer.add_view(EngineView.from_engine(engine, Convention.UNITY, K, rgb, depth), 1.5, 5)
+    ds = load_dataset(tmp_path / "typed")
+    assert len(ds) == 1
+    f = ds.frames[0]
+    np.testing.assert_allclose(f.engine_c2w, engine, atol=1e-6)
+    assert f.convention == Convention.UNITY and f.sequence == 3
+    np.testing.assert_allclose(f.c2w_cv, to_opencv_c2w(engine, Convention.UNITY), atol=1e-6)
+    np.testing.assert_array_equal(ds.read_rgb(0), rgb)

@@ -23,7 +23,7 @@ import numpy as np
 from worldbridge.geometry.conventions import Convention, invert_rigid, to_opencv_c2w, validate_rigid
 from worldbridge.geometry.intrinsics import Intrinsics
 
-__all__ = ["Camera", "PosedView", "ReferenceView", "pose_distance"]
+__all__ = ["Camera", "EngineView", "PosedView", "ReferenceView", "pose_distance"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -153,6 +153,40 @@ class PosedView:
     def intrinsics(self) -> Intrinsics:
         """The camera's intrinsics."""
         return self.camera.intrinsics
+
+
+
+@dataclass(frozen=True, eq=False)
+class EngineView:
+    """A view as an engine sent it: the view in the backend's terms and the engine's own pose.
+
+    What a recording keeps of a captured frame: the OpenCV camera for the backend and the
+    engine's matrix and convention, so the dataset can be read back in either.
+
+    Attributes:
+        view: the view (OpenCV camera, metres).
+        engine_c2w: ``[4, 4]`` float64 camera-to-world in the engine's convention and units;
+            read-only.
+        convention: that convention (never UNSPECIFIED).
+    """
+
+    view: PosedView
+    engine_c2w: np.ndarray
+    convention: Convention
+
+    @classmethod
+    def from_engine(cls, engine_c2w: np.ndarray, convention: int | Convention, intrinsics: Intrinsics,
+                    rgb: np.ndarray | None = None, depth: np.ndarray | None = None) -> EngineView:
+        """Check an engine pose once (:meth:`Camera.from_engine`) and wrap the view.
+
+        Raises:
+            PoseError (a ValueError): as :meth:`Camera.from_engine`.
+            ValueError: as :class:`PosedView`.
+        """
+        camera = Camera.from_engine(engine_c2w, convention, intrinsics)
+        engine = np.array(engine_c2w, dtype=np.float64).reshape(4, 4)
+        engine.flags.writeable = False
+        return cls(PosedView(camera, rgb, depth), engine, Convention(int(convention)))
 
 
 def pose_distance(a: Camera, b: Camera, scale: float = 1.0) -> float:

@@ -41,6 +41,7 @@ import numpy as np
 
 from worldbridge.atomic_io import atomic_write_bytes, fsync_directory
 from worldbridge.geometry import Convention, Intrinsics, PoseError, validate_rigid
+from worldbridge.geometry.views import EngineView
 from worldbridge.recording.errors import DatasetExistsError, RecordingError
 from worldbridge.recording.frame_record import make_frame_entry
 from worldbridge.recording.journal import JournalAppender
@@ -217,6 +218,34 @@ class DatasetWriter:
             raise PoseError(f"unknown pose convention {convention!r}") from None
         if conv is Convention.UNSPECIFIED:
             raise PoseError("engine pose convention is UNSPECIFIED")
+        return self._submit(rgb, depth, intrinsics, c2w, engine, conv, timestamp_us, sequence)
+
+    def add_view(self, frame: EngineView, timestamp_us: int, sequence: int) -> int:
+        """:meth:`add_frame` for a view whose camera and engine pose were checked when it was
+        made (:meth:`EngineView.from_engine`; no rigidity check here).
+
+        Args:
+            frame: the view (``rgb`` required) with the engine's pose and convention.
+            timestamp_us, sequence: as :meth:`add_frame`.
+
+        Returns:
+            The frame's index.
+
+        Raises:
+            ValueError: a view without rgb, non-integer timestamp or sequence.
+            RecordingError: as :meth:`add_frame`.
+        """
+        if self._closed:
+            raise RecordingError(f"the writer for {self._path} is closed")
+        view = frame.view
+        if view.rgb is None:
+            raise ValueError("a recorded frame needs rgb")
+        return self._submit(view.rgb, view.depth, view.intrinsics, view.camera.c2w, frame.engine_c2w,
+                            frame.convention, timestamp_us, sequence)
+
+    def _submit(self, rgb: np.ndarray, depth: np.ndarray | None, intrinsics: Intrinsics, c2w: np.ndarray,
+                engine: np.ndarray, conv: Convention, timestamp_us: int, sequence: int) -> int:
+        """Queue checked arrays and poses; checks the timestamp and sequence."""
         for label, value in (("timestamp_us", timestamp_us), ("sequence", sequence)):
             if not isinstance(value, Integral) or isinstance(value, bool):
                 raise ValueError(f"{label} must be an integer, got {value!r}")

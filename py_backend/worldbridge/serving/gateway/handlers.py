@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, NoReturn
 
 import grpc
 from google.protobuf import message_factory
@@ -24,7 +24,7 @@ from worldbridge.errors import InvalidInput
 from worldbridge.serving.protocol import clip
 from worldbridge.v1 import service_pb2
 
-__all__ = ["Undecodable", "UndecodableRequest", "checked", "add_servicer"]
+__all__ = ["Undecodable", "UndecodableRequest", "abort", "checked", "add_servicer"]
 
 SERVICE = service_pb2.DESCRIPTOR.services_by_name["WorldBridge"]
 
@@ -84,6 +84,17 @@ def _unary(method):
         return await method(request, context)
 
     return handler
+
+
+async def abort(context: grpc.aio.ServicerContext, code: grpc.StatusCode, message: str) -> NoReturn:
+    """End the call with ``code`` and ``message`` (``context.abort``, which raises), typed as
+    never returning.
+
+    Raises:
+        grpc.aio.AbortError: always, through ``context.abort``.
+    """
+    await context.abort(code, message)
+    raise RuntimeError("ServicerContext.abort returned")  # grpc raises inside abort
 
 
 def add_servicer(servicer: Any, server: grpc.aio.Server) -> None:

@@ -8,8 +8,6 @@ lives on) or a call status.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import grpc
 import numpy as np
 
@@ -23,12 +21,12 @@ from worldbridge.geometry import (
     PoseError,
     decode_depth,
 )
-from worldbridge.geometry.views import Camera, PosedView
+from worldbridge.geometry.views import Camera, EngineView, PosedView
 from worldbridge.serving.limits import ServerLimits
 from worldbridge.v1 import camera_pb2, handshake_pb2, image_pb2
 from worldbridge.wire.texture import TextureError, decode_texture
 
-__all__ = ["WireError", "CapturedView", "check_hello", "parse_camera", "parse_intrinsics",
+__all__ = ["WireError", "check_hello", "parse_camera", "parse_intrinsics",
            "parse_depth", "parse_rgb", "parse_view"]
 
 
@@ -49,23 +47,6 @@ MAX_PRINCIPAL_OFFSET = 1e3
 
 def _invalid(message: str) -> WireError:
     return WireError(grpc.StatusCode.INVALID_ARGUMENT, message)
-
-
-@dataclass(frozen=True)
-class CapturedView:
-    """A validated view as the engine sent it: a reference view or a captured frame.
-
-    Attributes:
-        view: the view in the backend's terms (OpenCV camera, metres; RGB top row first or
-            None; float32 planar depth in metres or None).
-        engine_c2w: ``[4, 4]`` float64 pose as the engine sent it (its convention and units),
-            what a recording keeps beside the OpenCV pose.
-        convention: the engine's convention.
-    """
-
-    view: PosedView
-    engine_c2w: np.ndarray
-    convention: Convention
 
 
 def check_hello(hello: handshake_pb2.ClientHello) -> list[str]:
@@ -92,21 +73,17 @@ def check_hello(hello: handshake_pb2.ClientHello) -> list[str]:
     return []
 
 
-def parse_camera(pose: camera_pb2.CameraPose, intrinsics: Intrinsics, field: str = "pose"
-                 ) -> tuple[Camera, np.ndarray, Convention]:
-    """Return ``(camera, engine_c2w [4, 4] float64, convention)``: the pose checked once and
-    converted to OpenCV metres (:meth:`Camera.from_engine`).
+def parse_camera(pose: camera_pb2.CameraPose, intrinsics: Intrinsics, field: str = "pose") -> Camera:
+    """The pose checked once and converted to OpenCV metres (:meth:`Camera.from_engine`).
 
     Raises:
         WireError: INVALID_ARGUMENT for a missing/unknown convention, a matrix that is not 16
             finite values, or a non-rigid rotation.
     """
-    values = np.asarray(pose.camera_to_world, dtype=np.float64)
     try:
-        camera = Camera.from_engine(values, pose.convention, intrinsics)
+        return Camera.from_engine(np.asarray(pose.camera_to_world, dtype=np.float64), pose.convention, intrinsics)
     except PoseError as e:
         raise _invalid(f"{field}: {e}") from None
-    return camera, values.reshape(4, 4), Convention(pose.convention)
 
 
 def parse_intrinsics(msg: camera_pb2.Intrinsics, limits: ServerLimits,
@@ -169,7 +146,7 @@ def parse_rgb(msg: image_pb2.Texture, limits: ServerLimits, field: str = "rgb") 
 
 def parse_view(pose: camera_pb2.CameraPose, intrinsics: camera_pb2.Intrinsics,
                rgb: image_pb2.Texture | None, depth: image_pb2.DepthImage | None,
-               limits: ServerLimits, field: str, require_rgb: bool = True) -> CapturedView:
+               limits: ServerLimits, field: str, require_rgb: bool = True) -> EngineView:
     """Validate a posed view (reference view or captured frame).
 
     Args:
@@ -181,7 +158,7 @@ def parse_view(pose: camera_pb2.CameraPose, intrinsics: camera_pb2.Intrinsics,
         WireError: INVALID_ARGUMENT naming the bad part; the RGB must have the intrinsics' size.
     """
     k = parse_intrinsics(intrinsics, limits, f"{field}.intrinsics")
-    camera, engine_c2w, conv = parse_camera(pose, k, f"{field}.pose")
+    camera = parse_camera(pose, k, f"{field}.pose")
     image = None
     if rgb is not None:
         image = parse_rgb(rgb, limits, f"{field}.rgb")
@@ -191,4 +168,6 @@ def parse_view(pose: camera_pb2.CameraPose, intrinsics: camera_pb2.Intrinsics,
     elif require_rgb:
         raise _invalid(f"{field}.rgb is missing")
     z = parse_depth(depth, k, f"{field}.depth") if depth is not None else None
-    return CapturedView(PosedView(camera, image, z), engine_c2w, conv)
+    engine_c2w = np.array(pose.camera_to_world, dtype=np.float64).reshape(4, 4)  # checked with the camera
+    engine_c2w.flags.writeable = False
+    return EngineView(PosedView(camera, image, z), engine_c2w, Convention(pose.convention))

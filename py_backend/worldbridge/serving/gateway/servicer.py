@@ -30,7 +30,7 @@ from worldbridge.recording import (
     RecordingError,
 )
 from worldbridge.serving import protocol as proto
-from worldbridge.serving.gateway.handlers import UndecodableRequest
+from worldbridge.serving.gateway.handlers import UndecodableRequest, abort
 from worldbridge.serving.gateway.pacing import NewestWinsPacer
 from worldbridge.serving.gateway.requests import (
     WireError,
@@ -166,23 +166,39 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
                      for w in self.pool.workers.values()],
             warnings=warnings or [])
 
-    async def GetServerInfo(self, request, context):  # noqa: N802 (gRPC method names)
+    async def GetServerInfo(  # noqa: N802 (the service's method names)
+            self, request: handshake_pb2.GetServerInfoRequest,
+            context: grpc.aio.ServicerContext) -> handshake_pb2.ServerInfo:
+        """The server's version, limits, generators and workers.
+
+        Ends the call with FAILED_PRECONDITION for another protocol major version (a minor
+        difference is a warning in the answer).
+        """
         try:
             warnings = check_hello(request.hello)
         except WireError as e:
-            await context.abort(e.code, e.message)
+            await abort(context, e.code, e.message)
         return self.server_info(warnings)
 
-    async def OpenSession(self, request, context):  # noqa: N802
+    async def OpenSession(  # noqa: N802
+            self, request: session_pb2.OpenSessionRequest,
+            context: grpc.aio.ServicerContext) -> session_pb2.OpenSessionResponse:
+        """Build a session's scene memory from its reference views on the least loaded worker.
+
+        Ends the call with INVALID_ARGUMENT (a bad view, output or generator, naming it),
+        FAILED_PRECONDITION (protocol major version; a generator without weights),
+        RESOURCE_EXHAUSTED (session limit, pixel budget, a worker's memory budget) or
+        UNAVAILABLE (no worker).
+        """
         try:
             warnings = check_hello(request.hello)
             pixels = self._request_pixels(
                 [(v.rgb, v.depth if v.HasField("depth") else None) for v in request.reference_views],
                 "the reference views")
         except WireError as e:
-            await context.abort(e.code, e.message)
+            await abort(context, e.code, e.message)
         if not self.sessions.reserve(self.limits.max_sessions):
-            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
+            await abort(context, grpc.StatusCode.RESOURCE_EXHAUSTED,
                                 f"server has {len(self.sessions)} open sessions and "
                                 f"{self.sessions.reserved} opening, the limit is "
                                 f"{self.limits.max_sessions}; close one first")
@@ -191,12 +207,12 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
                 try:
                     msg, default_k = await asyncio.to_thread(self._open_message, request)
                 except WireError as e:
-                    await context.abort(e.code, e.message)
+                    await abort(context, e.code, e.message)
                 worker, sid, reply = await self._open_on_worker(msg, default_k)
         except WorkerUnavailable as e:
-            await context.abort(grpc.StatusCode.UNAVAILABLE, str(e))
+            await abort(context, grpc.StatusCode.UNAVAILABLE, str(e))
         except WorkerError as e:
-            await context.abort(getattr(grpc.StatusCode, e.code, grpc.StatusCode.INTERNAL), e.message)
+            await abort(context, getattr(grpc.StatusCode, e.code, grpc.StatusCode.INTERNAL), e.message)
         finally:
             self.sessions.release()
         log.info("session %s on %s (%d anchor points)", sid, worker.worker_id, reply.anchor_points)
@@ -300,10 +316,13 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
                                 row_order=int(out.row_order or RowOrder.TOP_DOWN), jpeg_quality=quality))
         return msg, default_k
 
-    async def CloseSession(self, request, context):  # noqa: N802
+    async def CloseSession(  # noqa: N802
+            self, request: session_pb2.CloseSessionRequest,
+            context: grpc.aio.ServicerContext) -> session_pb2.CloseSessionResponse:
+        """Close a session on its worker; NOT_FOUND for an unknown session."""
         rec = await self._close(request.session_id)
         if rec is None:
-            await context.abort(grpc.StatusCode.NOT_FOUND, f"unknown session {proto.clip(request.session_id, 64)!r}")
+            await abort(context, grpc.StatusCode.NOT_FOUND, f"unknown session {proto.clip(request.session_id, 64)!r}")
         return session_pb2.CloseSessionResponse(frames_served=rec.frames_served)
 
     # ------------------------------------------------------------------ frames
@@ -311,7 +330,7 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
     def _render_message(self, req: frames_pb2.FrameRequest, rec: SessionRecord) -> proto.Render:
         k = parse_intrinsics(req.intrinsics, self.limits) if req.HasField("intrinsics") \
             else rec.default_intrinsics
-        camera, _, _ = parse_camera(req.pose, k, "pose")
+        camera = parse_camera(req.pose, k, "pose")
         depth = parse_depth(req.depth, k) if req.HasField("depth") else None
         if req.keyframe and depth is None:
             raise WireError(grpc.StatusCode.INVALID_ARGUMENT, "keyframe requested without depth: "
@@ -336,28 +355,36 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
         try:
             async for item in stream.results():
                 if isinstance(item, _Abort):
-                    await context.abort(item.code, item.message)
-                yield item  # type: ignore[misc]
+                    await abort(context, item.code, item.message)
+                yield item
         finally:
             stream.close()
 
     # ------------------------------------------------------------------ recording
 
-    async def RecordTrajectory(self, request_iterator, context):  # noqa: N802
+    async def RecordTrajectory(  # noqa: N802
+            self, request_iterator: AsyncIterator[recording_pb2.RecordRequest],
+            context: grpc.aio.ServicerContext) -> recording_pb2.RecordingSummary:
+        """Record a trajectory: a RecordingHeader, then frames, written as a nerfstudio dataset.
+
+        A bad frame is rejected in the summary (its sequence, code and message) and the
+        recording goes on; the dataset is finalised whatever ends the call. Ends the call with
+        INVALID_ARGUMENT (no header, a bad dataset name, an undecodable message),
+        ALREADY_EXISTS (the dataset exists) or FAILED_PRECONDITION (protocol major version).
+        """
         t0 = time.perf_counter()
         requests = request_iterator.__aiter__()
         try:
             first = await anext(requests, None)
         except UndecodableRequest as e:
-            await context.abort(e.code, e.message)
+            await abort(context, e.code, e.message)
         if first is None or first.WhichOneof("kind") != "header":
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
-                                "a recording starts with a RecordingHeader message")
+            await abort(context, grpc.StatusCode.INVALID_ARGUMENT, "a recording starts with a RecordingHeader message")
         header = first.header
         try:
             check_hello(header.hello)
         except WireError as e:
-            await context.abort(e.code, e.message)
+            await abort(context, e.code, e.message)
         sink = _WriterThread()
         try:
             meta = {"description": header.description} if header.description else None
@@ -366,7 +393,7 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
             await sink.close()
             code = (grpc.StatusCode.INVALID_ARGUMENT if isinstance(e, DatasetNameError)
                     else grpc.StatusCode.ALREADY_EXISTS)
-            await context.abort(code, str(e))
+            await abort(context, code, str(e))
         except BaseException:
             await sink.close()  # cut off while the dataset was being created: finalise it anyway
             raise
@@ -389,9 +416,7 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
                 except WireError as e:
                     summary.rejected.add(sequence=f.sequence, code=e.code.value[0], message=e.message)
                     continue
-                view = v.view
-                await sink.call(writer.add_frame, view.rgb, view.depth, view.intrinsics, view.camera.c2w,
-                                v.engine_c2w, v.convention, f.client_timestamp_us, f.sequence)
+                await sink.call(writer.add_view, v, f.client_timestamp_us, f.sequence)
         except RecordingError as e:
             failure = e
         except UndecodableRequest as e:
@@ -406,10 +431,10 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
         if failure is not None:
             code = grpc.StatusCode.RESOURCE_EXHAUSTED if isinstance(failure.__cause__, OSError) \
                 and getattr(failure.__cause__, "errno", None) == errno.ENOSPC else grpc.StatusCode.INTERNAL
-            await context.abort(code, f"recording {header.dataset_name} stopped after "
+            await abort(context, code, f"recording {header.dataset_name} stopped after "
                                       f"{writer.num_committed} stored frames: {failure}")
         if undecodable is not None:
-            await context.abort(undecodable.code, f"recording {header.dataset_name} stopped after "
+            await abort(context, undecodable.code, f"recording {header.dataset_name} stopped after "
                                                   f"{writer.num_committed} stored frames: {undecodable.message}")
         summary.frames_written = writer.num_committed
         summary.duration_s = time.perf_counter() - t0
