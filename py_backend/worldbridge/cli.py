@@ -36,6 +36,11 @@ def _serve_parser(sub) -> None:
     p.add_argument("--data-dir", type=Path, default=Path("recordings"),
                    help="where recorded datasets are written")
     p.add_argument("--max-message-mb", type=int, default=64, help="largest gRPC message, MiB")
+    p.add_argument("--bundle-dir", type=Path, action="append", default=[], metavar="DIR",
+                   help="serve the frame-model bundles in DIR's sub-folders by name (GeneratorOptions.bundle); "
+                        "a bundle copied there later is served without a restart (repeatable)")
+    p.add_argument("--bundle", action="append", default=[], metavar="NAME=PATH",
+                   help="serve the bundle at PATH under NAME (repeatable)")
     from worldbridge.generators.options import add_generator_arguments
 
     add_generator_arguments(p)
@@ -131,6 +136,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         options = GeneratorOptions.from_args(args)
         token = read_token(args.token_file, args.token)
+        bundles = _named_bundles(args.bundle)
     except ValueError as e:
         print(f"worldbridge serve: {e}", file=sys.stderr)
         return exit_code(ConfigError(str(e)))
@@ -139,13 +145,30 @@ def _serve(args: argparse.Namespace) -> int:
                        insecure=args.insecure,
                        tls_key=args.tls_key, data_dir=args.data_dir,
                        limits=ServerLimits(max_message_bytes=args.max_message_mb * 1024 * 1024),
-                       generator_options=options)
+                       generator_options=options, bundle_dirs=args.bundle_dir, bundles=bundles)
     try:
         asyncio.run(serve(cfg, args.port_file))
     except ConfigError as e:  # an unsafe bind: exit 2
         print(f"worldbridge serve: {e}", file=sys.stderr)
         return exit_code(e)
     return 0
+
+
+def _named_bundles(values: list[str]) -> dict[str, Path]:
+    """``--bundle NAME=PATH`` values as a dict.
+
+    Raises:
+        ValueError: a value without ``=``, or a name given twice.
+    """
+    out: dict[str, Path] = {}
+    for v in values:
+        name, sep, path = v.partition("=")
+        if not sep or not name or not path:
+            raise ValueError(f"--bundle takes NAME=PATH, got {v!r}")
+        if name in out:
+            raise ValueError(f"--bundle {name!r} is given twice")
+        out[name] = Path(path)
+    return out
 
 
 def _demo(args: argparse.Namespace) -> int:

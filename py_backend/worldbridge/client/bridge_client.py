@@ -202,9 +202,18 @@ class BridgeClient:
         self.timeout_s = timeout_s
         self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
         self._stub = service_pb2_grpc.WorldBridgeStub(self._channel)
-        self.info: handshake_pb2.ServerInfo = self._stub.GetServerInfo(
-            handshake_pb2.GetServerInfoRequest(hello=hello()), metadata=self._metadata,
-            timeout=timeout_s, wait_for_ready=True)
+        self.info: handshake_pb2.ServerInfo = self.refresh_info(wait_for_ready=True)
+
+    def refresh_info(self, wait_for_ready: bool = False) -> handshake_pb2.ServerInfo:
+        """Ask the server again (its workers, and bundles registered since); updates :attr:`info`.
+
+        Raises:
+            grpc.RpcError: as GetServerInfo.
+        """
+        self.info = self._stub.GetServerInfo(handshake_pb2.GetServerInfoRequest(hello=hello()),
+                                             metadata=self._metadata, timeout=self.timeout_s,
+                                             wait_for_ready=wait_for_ready)
+        return self.info
 
     @property
     def stub(self) -> service_pb2_grpc.WorldBridgeStub:
@@ -219,8 +228,8 @@ class BridgeClient:
                      width: int | None = None, height: int | None = None,
                      texture_format: TextureFormat = TextureFormat.RGBA8,
                      row_order: RowOrder = RowOrder.TOP_DOWN, jpeg_quality: int = 90,
-                     seed: int = 0, decode: bool = True, anchor_lock: bool | None = None
-                     ) -> Session:
+                     seed: int = 0, decode: bool = True, anchor_lock: bool | None = None,
+                     bundle: str = "") -> Session:
         """Open a session from reference views (see :class:`PosedImage`).
 
         Args:
@@ -229,12 +238,14 @@ class BridgeClient:
             anchor_lock: True: the frame model keeps every covered anchor pixel and fills
                 only holes; False: it regenerates every pixel (restyling); None: the
                 server's default.
+            bundle: a frame-model bundle the server knows (:attr:`info` ``.bundles``) by name,
+                for the ``frame-model`` generator; "": the server's default bundle.
         """
         lock = {None: session_pb2.ANCHOR_LOCK_UNSPECIFIED, True: session_pb2.ANCHOR_LOCK_ON,
                 False: session_pb2.ANCHOR_LOCK_OFF}[anchor_lock]
         req = session_pb2.OpenSessionRequest(
             hello=hello(), generator=generator, seed=seed,
-            generator_options=session_pb2.GeneratorOptions(anchor_lock=lock))
+            generator_options=session_pb2.GeneratorOptions(anchor_lock=lock, bundle=bundle))
         for v in views:
             rv = req.reference_views.add(rgb=rgb_message(v.rgb), pose=pose_message(v.c2w, v.convention),
                                          intrinsics=intrinsics_message(v.intrinsics))

@@ -329,6 +329,8 @@ class RegionAccumulator:
         b, c, h, w = cur.shape
 
         def batched(x: Any, rank: int) -> torch.Tensor:
+            if isinstance(x, np.ndarray) and not x.flags.writeable:  # a Camera's matrices are read-only
+                x = x.copy()
             x = torch.as_tensor(x)
             return x[None] if x.ndim == rank else x
 

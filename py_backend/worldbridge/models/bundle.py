@@ -2,10 +2,14 @@
 
 Layout of a bundle directory::
 
-    bundle.json                 format, schedule, sampler timesteps, image size, provenance
+    bundle.json                 format, schedule, sampler timesteps, image size, provenance;
+                                ``"teacher": {"path": "teacher", ...}`` when a teacher ships
     model.safetensors           the (distilled) FrameModel weights
     config.json                 its FrameModelConfig
     autoencoder/                the autoencoder checkpoint (compact or diffusers AutoencoderKL)
+    teacher/                    optional: the Stage II checkpoint the student was distilled from
+                                (model.safetensors, config.json) and its training configuration
+                                (stage2.json), where fine-tuning on a studio's level starts
 
 ``worldbridge export-bundle`` (:func:`save_bundle`) assembles one from a Stage III output and
 an autoencoder; the starter model shipped in the package is one.
@@ -36,7 +40,7 @@ from worldbridge.models.checkpoint import (
 from worldbridge.models.dit import FrameModel
 from worldbridge.models.schedule import NoiseSchedule, ScheduleConfig
 
-__all__ = ["FrameModelBundle", "save_bundle", "BUNDLE_FILE", "BUNDLE_FORMAT"]
+__all__ = ["FrameModelBundle", "save_bundle", "teacher_of", "BUNDLE_FILE", "BUNDLE_FORMAT", "TEACHER_DIR"]
 
 BUNDLE_FILE = "bundle.json"
 BUNDLE_FORMAT = "worldbridge-frame-model-bundle"
@@ -89,10 +93,42 @@ class FrameModelBundle:
         info = {k: v for k, v in meta.items() if k not in ("schedule", "sampler_timesteps")}
         return cls(model, autoencoder, schedule, timesteps, p, info)
 
+    @property
+    def teacher_path(self) -> Path | None:
+        """The shipped Stage II teacher's checkpoint folder, or None (see :func:`teacher_of`)."""
+        return teacher_of(self.path)
+
+
+def teacher_of(bundle_dir: str | os.PathLike) -> Path | None:
+    """The Stage II teacher checkpoint a bundle ships (``bundle.json`` ``teacher.path``), or None.
+
+    Raises:
+        CheckpointError: not a bundle, a teacher entry that is not an object with a relative
+            ``path`` inside the bundle, or a teacher folder without a frame-model checkpoint.
+    """
+    p = Path(bundle_dir)
+    if not (p / BUNDLE_FILE).is_file():
+        raise CheckpointError(f"{str(p)!r} is not a frame-model bundle: no {BUNDLE_FILE}")
+    entry = read_config(p, BUNDLE_FILE).get("teacher")
+    if entry is None:
+        return None
+    rel = entry.get("path") if isinstance(entry, dict) else None
+    if not isinstance(rel, str) or not rel or Path(rel).is_absolute():
+        raise CheckpointError(f"bad {p / BUNDLE_FILE}: teacher must be an object with a relative path, got {entry!r}")
+    root = p.resolve()
+    teacher = (root / rel).resolve()
+    if root not in teacher.parents:
+        raise CheckpointError(f"bad {p / BUNDLE_FILE}: teacher path {rel!r} leaves the bundle")
+    if not (teacher / CONFIG_NAME).is_file() or not (teacher / WEIGHTS_NAME).is_file():
+        raise CheckpointError(f"bundle {str(p)!r}: teacher folder {str(teacher)!r} has no {WEIGHTS_NAME} and "
+                              f"{CONFIG_NAME}")
+    return teacher
+
 
 def save_bundle(out_dir: str | os.PathLike, model_dir: str | os.PathLike,
                 autoencoder_dir: str | os.PathLike, timesteps: list[int] | None = None,
-                info: dict[str, Any] | None = None) -> Path:
+                info: dict[str, Any] | None = None, teacher_dir: str | os.PathLike | None = None,
+                teacher_config: str | os.PathLike | None = None) -> Path:
     """Assemble a bundle from a frame-model checkpoint and an autoencoder checkpoint.
 
     Args:
@@ -101,9 +137,12 @@ def save_bundle(out_dir: str | os.PathLike, model_dir: str | os.PathLike,
         autoencoder_dir: autoencoder checkpoint folder.
         timesteps: override the sampler timesteps (default: the checkpoint's, else [999, 200]).
         info: provenance to store (commands, metrics).
+        teacher_dir: the Stage II checkpoint the model was distilled from, shipped as
+            ``teacher/`` (weights and config only).
+        teacher_config: its training configuration (a ``stage2.json``), shipped beside it.
 
     Raises:
-        CheckpointError: ``model_dir`` is not a frame-model checkpoint.
+        CheckpointError: ``model_dir`` (or ``teacher_dir``) is not a frame-model checkpoint.
     """
     src, out = Path(model_dir), Path(out_dir)
     extra = load_checkpoint_extra(src)
@@ -115,8 +154,31 @@ def save_bundle(out_dir: str | os.PathLike, model_dir: str | os.PathLike,
     meta = {"format": BUNDLE_FORMAT, "schedule": extra.get("schedule", ScheduleConfig().to_dict()),
             "sampler_timesteps": timesteps or extra.get("sampler_timesteps", [999, 200]),
             **(info or {})}
+    if teacher_dir is not None:
+        meta["teacher"] = _copy_teacher(Path(teacher_dir), None if teacher_config is None else Path(teacher_config),
+                                        out / TEACHER_DIR)
     atomic_write_text(out / BUNDLE_FILE, json.dumps(meta, indent=2) + "\n")
     return out
+
+
+TEACHER_DIR = "teacher"
+"""Folder of a bundle's shipped Stage II teacher."""
+
+
+def _copy_teacher(src: Path, config: Path | None, dst: Path) -> dict[str, Any]:
+    """Copy a Stage II checkpoint's weights and config (and its training config) into a bundle;
+    returns the ``bundle.json`` entry."""
+    load_frame_model(src)  # validates weights against config before anything is copied
+    if dst.exists():
+        shutil.rmtree(dst)
+    dst.mkdir(parents=True)
+    for name in (WEIGHTS_NAME, CONFIG_NAME):
+        shutil.copy2(src / name, dst / name)
+    entry: dict[str, Any] = {"path": TEACHER_DIR, "step": load_checkpoint_extra(src).get("step")}
+    if config is not None:
+        shutil.copy2(config, dst / "stage2.json")
+        entry["training_config"] = f"{TEACHER_DIR}/stage2.json"
+    return entry
 
 
 AUTOENCODER_PROVENANCE = ("eval.json", "autoencoder_train.json")

@@ -249,7 +249,8 @@ class Refused(msgspec.Struct, tag_field="op", tag="refused", frozen=True):
 
 
 class OpenSession(msgspec.Struct, tag_field="op", tag="open", frozen=True):
-    """Build a session's scene memory from ``views`` and create its generator."""
+    """Build a session's scene memory from ``views`` and create its generator (from ``bundle``
+    when set)."""
 
     id: int
     session: str
@@ -258,6 +259,9 @@ class OpenSession(msgspec.Struct, tag_field="op", tag="open", frozen=True):
     anchor_lock: bool | None
     views: list[View]
     output: Output
+    bundle: str | None = None
+    """Folder of the frame-model bundle the session named (resolved by the gateway in its
+    configured bundle folders); None: the worker's default bundle."""
 
 
 class Render(msgspec.Struct, tag_field="op", tag="render", frozen=True):

@@ -13,12 +13,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from worldbridge.training.adapt import AdaptConfig
 from worldbridge.training.config import AutoencoderTrainConfig, Stage2Config, Stage3Config
 from worldbridge.training.flags import add_config_arguments, config_from_args
 
 __all__ = ["TRAINING_COMMANDS", "add_training_commands", "run_training_command"]
 
-TRAINING_COMMANDS = ("train-autoencoder", "train", "finetune", "distill", "export-bundle")
+TRAINING_COMMANDS = ("train-autoencoder", "train", "finetune", "distill", "export-bundle", "adapt")
 
 _STAGE2_FLAGS = ("steps", "batch_clips", "targets_per_clip", "lr", "anchor_start_step", "anchor_ramp_steps",
                  "anchor_mask_prob", "high_noise_bias", "num_workers", "checkpoint_every", "log_every", "seed",
@@ -132,11 +133,15 @@ def add_training_commands(sub) -> None:
 
     p = sub.add_parser("finetune", help="Stage II: fine-tune a checkpoint on a studio's level")
     _stage2_args(p)
-    p.add_argument("--from", dest="init_from", type=Path, required=True, help="frame-model checkpoint")
+    p.add_argument("--from", dest="init_from", type=Path, required=True,
+                   help="a bundle (fine-tunes the Stage II teacher it ships), a Stage II run or checkpoint")
 
     p = sub.add_parser("distill", help="Stage III: DMD distillation into a 2-step generator")
     _common(p)
     p.add_argument("--teacher", type=Path, required=True, help="Stage II checkpoint (e.g. <run>/final)")
+    p.add_argument("--student-from", type=Path, default=None,
+                   help="start the generator from this checkpoint or bundle (e.g. the student distilled "
+                        "before a fine-tune) instead of a copy of the teacher")
     p.add_argument("--autoencoder", type=Path, required=True)
     add_config_arguments(p, Stage3Config, _STAGE3_FLAGS)
     _clip_args(p)
@@ -146,6 +151,13 @@ def add_training_commands(sub) -> None:
     p.add_argument("--autoencoder", type=Path, required=True)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--info", type=Path, default=None, help="JSON file of provenance to store")
+
+    p = sub.add_parser("adapt", help="adapt a bundle to a level: hold out trajectories, fine-tune its teacher, "
+                                     "distil, bundle, evaluate before and after")
+    _common(p)
+    p.add_argument("--from", dest="base", type=Path, default=None,
+                   help="the bundle to adapt; it must ship its Stage II teacher (default: the starter model)")
+    add_config_arguments(p, AdaptConfig)
 
 
 def _model_spec(value: str):
@@ -184,7 +196,9 @@ def run_training_command(args: argparse.Namespace) -> int:
         cfg = config_from_args(Stage2Config, args, **overrides)
         init = getattr(args, "init_from", None)
         if init is not None:  # fine-tune with the schedule the checkpoint was trained with
-            cfg = replace(cfg, schedule=_checkpoint_schedule(init, cfg.schedule))
+            from worldbridge.training.stage2 import finetune_start
+
+            cfg = replace(cfg, schedule=_checkpoint_schedule(finetune_start(init), cfg.schedule))
         if getattr(args, "pixart", None) is not None:
             from worldbridge.models.schedule import ScheduleConfig
 
@@ -199,9 +213,18 @@ def run_training_command(args: argparse.Namespace) -> int:
 
         cfg = config_from_args(Stage3Config, args, lr_fake=args.lr, clips=_clip_options(args))
         r = distill_stage3(cfg, args.data, args.teacher, args.autoencoder, args.out, device=args.device,
-                           progress=progress)
+                           progress=progress, init_student_from=args.student_from)
         resumed = f" (resumed from step {r.resumed_from})" if r.resumed_from else ""
         print(f"stage III: {r.steps} steps{resumed}; generator {r.checkpoint}")
+        return 0
+    if args.command == "adapt":
+        from worldbridge.training.adapt import adapt
+
+        res = adapt(args.data, args.out, base=args.base, cfg=config_from_args(AdaptConfig, args),
+                    device=args.device, progress=progress)
+        if res.report is not None:
+            print(res.report["verdict"])
+            print(f"adapted bundle: {res.bundle}; report: {res.out_dir / 'report.md'}")
         return 0
     if args.command == "export-bundle":
         from worldbridge.models import save_bundle

@@ -21,7 +21,7 @@ import json
 import math
 import numbers
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 if TYPE_CHECKING:
     from worldbridge.models.compact_autoencoder import AutoencoderLossConfig
@@ -159,7 +159,7 @@ class TrainConfigBase:
         return json.dumps(asdict(self), indent=1)
 
     @classmethod
-    def from_json(cls, text: str) -> "TrainConfigBase":
+    def from_json(cls, text: str) -> Self:
         """Settings from :meth:`to_json`'s output.
 
         Raises:

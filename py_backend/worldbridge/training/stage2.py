@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -145,7 +145,7 @@ def autocast_for(mixed_precision: str, device: torch.device):
     return torch.autocast(device.type, dtype=torch.bfloat16) if use else contextlib.nullcontext()
 
 
-def clip_loader(cfg, data: list[str | Path], image_size: int):
+def clip_loader(cfg, data: Sequence[str | Path], image_size: int):
     """The shuffled clip loader shared by Stage II and Stage III.
 
     ``cfg`` supplies ``clip_len``, ``num_references``, ``targets_per_clip``,
@@ -194,7 +194,32 @@ def clip_batches(loader, start: int, resume_mid_epoch: bool) -> Iterator[dict[st
         epoch += 1
 
 
-def train_stage2(cfg: Stage2Config, data: list[str | Path], autoencoder_dir: str | Path,
+def finetune_start(path: str | Path) -> Path:
+    """The Stage II checkpoint a fine-tune starts from: ``path`` itself, a run's ``final/``, or
+    the teacher a bundle ships (InSpatio-WorldFM, arXiv 2603.11911, section 2.4.2: fine-tune the
+    diffusion model, then distil again).
+
+    Raises:
+        CheckpointError: a bundle that ships no teacher (its student is a distilled 2-step
+            model: fine-tuning it would restart diffusion training from it), or a folder that
+            is neither a bundle nor a frame-model checkpoint.
+    """
+    from worldbridge.models.bundle import BUNDLE_FILE, teacher_of
+    from worldbridge.models.checkpoint import CONFIG_NAME, CheckpointError
+
+    p = Path(path)
+    if (p / BUNDLE_FILE).is_file():
+        teacher = teacher_of(p)
+        if teacher is None:
+            raise CheckpointError(f"bundle {str(p)!r} ships no Stage II teacher: its model is a distilled "
+                                  "2-step student; fine-tune its teacher checkpoint instead")
+        return teacher
+    if not (p / CONFIG_NAME).is_file() and (p / "final" / CONFIG_NAME).is_file():
+        return p / "final"
+    return p
+
+
+def train_stage2(cfg: Stage2Config, data: Sequence[str | Path], autoencoder_dir: str | Path,
                  out_dir: str | Path, init_from: str | Path | None = None, device: str | None = None,
                  progress: bool = True) -> TrainResult:
     """Train (``init_from=None``) or fine-tune (``init_from`` = a frame-model checkpoint).
@@ -227,7 +252,7 @@ def train_stage2(cfg: Stage2Config, data: list[str | Path], autoencoder_dir: str
     torch.manual_seed(cfg.seed + dist_info.rank)
 
     if init_from is not None:
-        model = load_frame_model(init_from, device=dev)
+        model = load_frame_model(finetune_start(init_from), device=dev)
     else:
         model = FrameModel(_model_config(cfg.model)).to(dev)
     mcfg = model.config

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -145,9 +146,9 @@ def _generator_x0s(schedule: NoiseSchedule, model: torch.nn.Module, inp: dict[st
     return list(schedule.x0_from_eps(x, eps.float(), tt).split(b))
 
 
-def distill_stage3(cfg: Stage3Config, data: list[str | Path], teacher_dir: str | Path,
+def distill_stage3(cfg: Stage3Config, data: Sequence[str | Path], teacher_dir: str | Path,
                    autoencoder_dir: str | Path, out_dir: str | Path, device: str | None = None,
-                   progress: bool = True) -> TrainResult:
+                   progress: bool = True, init_student_from: str | Path | None = None) -> TrainResult:
     """Distil ``teacher_dir`` into a few-step generator saved under ``out_dir/final``.
 
     Runs single-process or under ``torchrun`` (DDP: gloo on CPU, NCCL on CUDA); every rank
@@ -164,6 +165,10 @@ def distill_stage3(cfg: Stage3Config, data: list[str | Path], teacher_dir: str |
             state, and ``fake/`` with the fake-score model and its optimizer state).
         device: ``"cpu"`` / ``"cuda"``; default CUDA when available.
         progress: a progress bar on rank 0.
+        init_student_from: start the generator from this frame-model checkpoint (a bundle's
+            distilled student, when distilling again after a fine-tune) instead of a copy of the
+            teacher; it must have the teacher's architecture. The fake-score model always starts
+            from the teacher.
 
     Returns:
         :class:`~worldbridge.training.stage2.TrainResult` (on every rank; only rank 0 writes
@@ -184,6 +189,13 @@ def distill_stage3(cfg: Stage3Config, data: list[str | Path], teacher_dir: str |
     teacher = load_frame_model(teacher_dir, device=dev).eval().requires_grad_(False)
     fake = copy.deepcopy(teacher).train().requires_grad_(True)
     gen_model = copy.deepcopy(teacher).train().requires_grad_(True)
+    if init_student_from is not None:
+        student = load_frame_model(init_student_from, device=dev)
+        if student.config != teacher.config:
+            raise ValueError(f"student {str(init_student_from)!r} has another architecture than teacher "
+                             f"{str(teacher_dir)!r}: {student.config} vs {teacher.config}")
+        gen_model.load_state_dict(student.state_dict())
+        del student
     schedule_cfg = _teacher_schedule(teacher_dir)
     schedule = NoiseSchedule(schedule_cfg)
     ddim = DDIMSampler(schedule, cfg.teacher_ddim_steps)

@@ -71,7 +71,7 @@ class GetServerInfoRequest(_message.Message):
     def __init__(self, hello: _Optional[_Union[ClientHello, _Mapping]] = ...) -> None: ...
 
 class ServerInfo(_message.Message):
-    __slots__ = ("protocol", "server_version", "capabilities", "generators", "limits", "workers", "warnings")
+    __slots__ = ("protocol", "server_version", "capabilities", "generators", "limits", "workers", "warnings", "bundles")
     PROTOCOL_FIELD_NUMBER: _ClassVar[int]
     SERVER_VERSION_FIELD_NUMBER: _ClassVar[int]
     CAPABILITIES_FIELD_NUMBER: _ClassVar[int]
@@ -79,6 +79,7 @@ class ServerInfo(_message.Message):
     LIMITS_FIELD_NUMBER: _ClassVar[int]
     WORKERS_FIELD_NUMBER: _ClassVar[int]
     WARNINGS_FIELD_NUMBER: _ClassVar[int]
+    BUNDLES_FIELD_NUMBER: _ClassVar[int]
     protocol: ProtocolVersion
     server_version: str
     capabilities: _containers.RepeatedScalarFieldContainer[str]
@@ -86,4 +87,23 @@ class ServerInfo(_message.Message):
     limits: Limits
     workers: _containers.RepeatedCompositeFieldContainer[WorkerStatus]
     warnings: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, protocol: _Optional[_Union[ProtocolVersion, _Mapping]] = ..., server_version: _Optional[str] = ..., capabilities: _Optional[_Iterable[str]] = ..., generators: _Optional[_Iterable[_Union[GeneratorInfo, _Mapping]]] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ..., workers: _Optional[_Iterable[_Union[WorkerStatus, _Mapping]]] = ..., warnings: _Optional[_Iterable[str]] = ...) -> None: ...
+    bundles: _containers.RepeatedCompositeFieldContainer[BundleInfo]
+    def __init__(self, protocol: _Optional[_Union[ProtocolVersion, _Mapping]] = ..., server_version: _Optional[str] = ..., capabilities: _Optional[_Iterable[str]] = ..., generators: _Optional[_Iterable[_Union[GeneratorInfo, _Mapping]]] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ..., workers: _Optional[_Iterable[_Union[WorkerStatus, _Mapping]]] = ..., warnings: _Optional[_Iterable[str]] = ..., bundles: _Optional[_Iterable[_Union[BundleInfo, _Mapping]]] = ...) -> None: ...
+
+class BundleInfo(_message.Message):
+    __slots__ = ("name", "description", "base_model", "level_data", "created", "evaluation", "source")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    BASE_MODEL_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_DATA_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    EVALUATION_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    description: str
+    base_model: str
+    level_data: _containers.RepeatedScalarFieldContainer[str]
+    created: str
+    evaluation: str
+    source: str
+    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., base_model: _Optional[str] = ..., level_data: _Optional[_Iterable[str]] = ..., created: _Optional[str] = ..., evaluation: _Optional[str] = ..., source: _Optional[str] = ...) -> None: ...

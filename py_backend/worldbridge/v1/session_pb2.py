@@ -27,7 +27,7 @@ from worldbridge.v1 import handshake_pb2 as worldbridge_dot_v1_dot_handshake__pb
 from worldbridge.v1 import image_pb2 as worldbridge_dot_v1_dot_image__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cworldbridge/v1/session.proto\x12\x0eworldbridge.v1\x1a\x1bworldbridge/v1/camera.proto\x1a\x1eworldbridge/v1/handshake.proto\x1a\x1aworldbridge/v1/image.proto\"\xba\x01\n\rReferenceView\x12$\n\x03rgb\x18\x01 \x01(\x0b\x32\x17.worldbridge.v1.Texture\x12(\n\x04pose\x18\x02 \x01(\x0b\x32\x1a.worldbridge.v1.CameraPose\x12.\n\nintrinsics\x18\x03 \x01(\x0b\x32\x1a.worldbridge.v1.Intrinsics\x12)\n\x05\x64\x65pth\x18\x04 \x01(\x0b\x32\x1a.worldbridge.v1.DepthImage\"\x83\x02\n\x12OpenSessionRequest\x12*\n\x05hello\x18\x01 \x01(\x0b\x32\x1b.worldbridge.v1.ClientHello\x12\x36\n\x0freference_views\x18\x02 \x03(\x0b\x32\x1d.worldbridge.v1.ReferenceView\x12\x11\n\tgenerator\x18\x03 \x01(\t\x12+\n\x06output\x18\x04 \x01(\x0b\x32\x1b.worldbridge.v1.TextureSpec\x12\x0c\n\x04seed\x18\x05 \x01(\x04\x12;\n\x11generator_options\x18\x06 \x01(\x0b\x32 .worldbridge.v1.GeneratorOptions\"C\n\x10GeneratorOptions\x12/\n\x0b\x61nchor_lock\x18\x01 \x01(\x0e\x32\x1a.worldbridge.v1.AnchorLock\"e\n\x13OpenSessionResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x11\n\tworker_id\x18\x02 \x01(\t\x12\x15\n\ranchor_points\x18\x03 \x01(\x04\x12\x10\n\x08warnings\x18\x04 \x03(\t\")\n\x13\x43loseSessionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"-\n\x14\x43loseSessionResponse\x12\x15\n\rframes_served\x18\x01 \x01(\x04*R\n\nAnchorLock\x12\x1b\n\x17\x41NCHOR_LOCK_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x41NCHOR_LOCK_ON\x10\x01\x12\x13\n\x0f\x41NCHOR_LOCK_OFF\x10\x02\x42\x11\xaa\x02\x0eWorldBridge.V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cworldbridge/v1/session.proto\x12\x0eworldbridge.v1\x1a\x1bworldbridge/v1/camera.proto\x1a\x1eworldbridge/v1/handshake.proto\x1a\x1aworldbridge/v1/image.proto\"\xba\x01\n\rReferenceView\x12$\n\x03rgb\x18\x01 \x01(\x0b\x32\x17.worldbridge.v1.Texture\x12(\n\x04pose\x18\x02 \x01(\x0b\x32\x1a.worldbridge.v1.CameraPose\x12.\n\nintrinsics\x18\x03 \x01(\x0b\x32\x1a.worldbridge.v1.Intrinsics\x12)\n\x05\x64\x65pth\x18\x04 \x01(\x0b\x32\x1a.worldbridge.v1.DepthImage\"\x83\x02\n\x12OpenSessionRequest\x12*\n\x05hello\x18\x01 \x01(\x0b\x32\x1b.worldbridge.v1.ClientHello\x12\x36\n\x0freference_views\x18\x02 \x03(\x0b\x32\x1d.worldbridge.v1.ReferenceView\x12\x11\n\tgenerator\x18\x03 \x01(\t\x12+\n\x06output\x18\x04 \x01(\x0b\x32\x1b.worldbridge.v1.TextureSpec\x12\x0c\n\x04seed\x18\x05 \x01(\x04\x12;\n\x11generator_options\x18\x06 \x01(\x0b\x32 .worldbridge.v1.GeneratorOptions\"S\n\x10GeneratorOptions\x12/\n\x0b\x61nchor_lock\x18\x01 \x01(\x0e\x32\x1a.worldbridge.v1.AnchorLock\x12\x0e\n\x06\x62undle\x18\x02 \x01(\t\"e\n\x13OpenSessionResponse\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x11\n\tworker_id\x18\x02 \x01(\t\x12\x15\n\ranchor_points\x18\x03 \x01(\x04\x12\x10\n\x08warnings\x18\x04 \x03(\t\")\n\x13\x43loseSessionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"-\n\x14\x43loseSessionResponse\x12\x15\n\rframes_served\x18\x01 \x01(\x04*R\n\nAnchorLock\x12\x1b\n\x17\x41NCHOR_LOCK_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x41NCHOR_LOCK_ON\x10\x01\x12\x13\n\x0f\x41NCHOR_LOCK_OFF\x10\x02\x42\x11\xaa\x02\x0eWorldBridge.V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,18 +35,18 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'worldbridge.v1.session_pb2'
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\252\002\016WorldBridge.V1'
-  _globals['_ANCHORLOCK']._serialized_start=850
-  _globals['_ANCHORLOCK']._serialized_end=932
+  _globals['_ANCHORLOCK']._serialized_start=866
+  _globals['_ANCHORLOCK']._serialized_end=948
   _globals['_REFERENCEVIEW']._serialized_start=138
   _globals['_REFERENCEVIEW']._serialized_end=324
   _globals['_OPENSESSIONREQUEST']._serialized_start=327
   _globals['_OPENSESSIONREQUEST']._serialized_end=586
   _globals['_GENERATOROPTIONS']._serialized_start=588
-  _globals['_GENERATOROPTIONS']._serialized_end=655
-  _globals['_OPENSESSIONRESPONSE']._serialized_start=657
-  _globals['_OPENSESSIONRESPONSE']._serialized_end=758
-  _globals['_CLOSESESSIONREQUEST']._serialized_start=760
-  _globals['_CLOSESESSIONREQUEST']._serialized_end=801
-  _globals['_CLOSESESSIONRESPONSE']._serialized_start=803
-  _globals['_CLOSESESSIONRESPONSE']._serialized_end=848
+  _globals['_GENERATOROPTIONS']._serialized_end=671
+  _globals['_OPENSESSIONRESPONSE']._serialized_start=673
+  _globals['_OPENSESSIONRESPONSE']._serialized_end=774
+  _globals['_CLOSESESSIONREQUEST']._serialized_start=776
+  _globals['_CLOSESESSIONREQUEST']._serialized_end=817
+  _globals['_CLOSESESSIONRESPONSE']._serialized_start=819
+  _globals['_CLOSESESSIONRESPONSE']._serialized_end=864
 # @@protoc_insertion_point(module_scope)

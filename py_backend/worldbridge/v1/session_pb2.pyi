@@ -48,10 +48,12 @@ class OpenSessionRequest(_message.Message):
     def __init__(self, hello: _Optional[_Union[_handshake_pb2.ClientHello, _Mapping]] = ..., reference_views: _Optional[_Iterable[_Union[ReferenceView, _Mapping]]] = ..., generator: _Optional[str] = ..., output: _Optional[_Union[_image_pb2.TextureSpec, _Mapping]] = ..., seed: _Optional[int] = ..., generator_options: _Optional[_Union[GeneratorOptions, _Mapping]] = ...) -> None: ...
 
 class GeneratorOptions(_message.Message):
-    __slots__ = ("anchor_lock",)
+    __slots__ = ("anchor_lock", "bundle")
     ANCHOR_LOCK_FIELD_NUMBER: _ClassVar[int]
+    BUNDLE_FIELD_NUMBER: _ClassVar[int]
     anchor_lock: AnchorLock
-    def __init__(self, anchor_lock: _Optional[_Union[AnchorLock, str]] = ...) -> None: ...
+    bundle: str
+    def __init__(self, anchor_lock: _Optional[_Union[AnchorLock, str]] = ..., bundle: _Optional[str] = ...) -> None: ...
 
 class OpenSessionResponse(_message.Message):
     __slots__ = ("session_id", "worker_id", "anchor_points", "warnings")

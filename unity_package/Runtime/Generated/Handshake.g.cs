@@ -38,13 +38,18 @@ namespace WorldBridge.V1 {
             "DFdvcmtlclN0YXR1cxIRCgl3b3JrZXJfaWQYASABKAkSDwoHc2VydmluZxgC",
             "IAEoCBIQCghzZXNzaW9ucxgDIAEoDRIOCgZkZXZpY2UYBCABKAkiQgoUR2V0",
             "U2VydmVySW5mb1JlcXVlc3QSKgoFaGVsbG8YASABKAsyGy53b3JsZGJyaWRn",
-            "ZS52MS5DbGllbnRIZWxsbyKJAgoKU2VydmVySW5mbxIxCghwcm90b2NvbBgB",
+            "ZS52MS5DbGllbnRIZWxsbyK2AgoKU2VydmVySW5mbxIxCghwcm90b2NvbBgB",
             "IAEoCzIfLndvcmxkYnJpZGdlLnYxLlByb3RvY29sVmVyc2lvbhIWCg5zZXJ2",
             "ZXJfdmVyc2lvbhgCIAEoCRIUCgxjYXBhYmlsaXRpZXMYAyADKAkSMQoKZ2Vu",
             "ZXJhdG9ycxgEIAMoCzIdLndvcmxkYnJpZGdlLnYxLkdlbmVyYXRvckluZm8S",
             "JgoGbGltaXRzGAUgASgLMhYud29ybGRicmlkZ2UudjEuTGltaXRzEi0KB3dv",
             "cmtlcnMYBiADKAsyHC53b3JsZGJyaWRnZS52MS5Xb3JrZXJTdGF0dXMSEAoI",
-            "d2FybmluZ3MYByADKAlCEaoCDldvcmxkQnJpZGdlLlYxYgZwcm90bzM="));
+            "d2FybmluZ3MYByADKAkSKwoHYnVuZGxlcxgIIAMoCzIaLndvcmxkYnJpZGdl",
+            "LnYxLkJ1bmRsZUluZm8ijAEKCkJ1bmRsZUluZm8SDAoEbmFtZRgBIAEoCRIT",
+            "CgtkZXNjcmlwdGlvbhgCIAEoCRISCgpiYXNlX21vZGVsGAMgASgJEhIKCmxl",
+            "dmVsX2RhdGEYBCADKAkSDwoHY3JlYXRlZBgFIAEoCRISCgpldmFsdWF0aW9u",
+            "GAYgASgJEg4KBnNvdXJjZRgHIAEoCUIRqgIOV29ybGRCcmlkZ2UuVjFiBnBy",
+            "b3RvMw=="));
       descriptor = pbr::FileDescriptor.FromGeneratedCode(descriptorData,
           new pbr::FileDescriptor[] { },
           new pbr::GeneratedClrTypeInfo(null, null, new pbr::GeneratedClrTypeInfo[] {
@@ -54,7 +59,8 @@ namespace WorldBridge.V1 {
             new pbr::GeneratedClrTypeInfo(typeof(global::WorldBridge.V1.Limits), global::WorldBridge.V1.Limits.Parser, new[]{ "MaxMessageBytes", "MaxTextureWidth", "MaxTextureHeight", "MaxReferenceViews", "MaxSessions", "MaxRequestPixels", "MaxInflightPixels", "WorkerMemoryBudgetBytes" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::WorldBridge.V1.WorkerStatus), global::WorldBridge.V1.WorkerStatus.Parser, new[]{ "WorkerId", "Serving", "Sessions", "Device" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::WorldBridge.V1.GetServerInfoRequest), global::WorldBridge.V1.GetServerInfoRequest.Parser, new[]{ "Hello" }, null, null, null, null),
-            new pbr::GeneratedClrTypeInfo(typeof(global::WorldBridge.V1.ServerInfo), global::WorldBridge.V1.ServerInfo.Parser, new[]{ "Protocol", "ServerVersion", "Capabilities", "Generators", "Limits", "Workers", "Warnings" }, null, null, null, null)
+            new pbr::GeneratedClrTypeInfo(typeof(global::WorldBridge.V1.ServerInfo), global::WorldBridge.V1.ServerInfo.Parser, new[]{ "Protocol", "ServerVersion", "Capabilities", "Generators", "Limits", "Workers", "Warnings", "Bundles" }, null, null, null, null),
+            new pbr::GeneratedClrTypeInfo(typeof(global::WorldBridge.V1.BundleInfo), global::WorldBridge.V1.BundleInfo.Parser, new[]{ "Name", "Description", "BaseModel", "LevelData", "Created", "Evaluation", "Source" }, null, null, null, null)
           }));
     }
     #endregion
@@ -1799,6 +1805,7 @@ namespace WorldBridge.V1 {
       limits_ = other.limits_ != null ? other.limits_.Clone() : null;
       workers_ = other.workers_.Clone();
       warnings_ = other.warnings_.Clone();
+      bundles_ = other.bundles_.Clone();
       _unknownFields = pb::UnknownFieldSet.Clone(other._unknownFields);
     }
 
@@ -1895,6 +1902,20 @@ namespace WorldBridge.V1 {
       get { return warnings_; }
     }
 
+    /// <summary>Field number for the "bundles" field.</summary>
+    public const int BundlesFieldNumber = 8;
+    private static readonly pb::FieldCodec<global::WorldBridge.V1.BundleInfo> _repeated_bundles_codec
+        = pb::FieldCodec.ForMessage(66, global::WorldBridge.V1.BundleInfo.Parser);
+    private readonly pbc::RepeatedField<global::WorldBridge.V1.BundleInfo> bundles_ = new pbc::RepeatedField<global::WorldBridge.V1.BundleInfo>();
+    /// <summary>
+    /// Frame-model bundles a session may name in GeneratorOptions.bundle.
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public pbc::RepeatedField<global::WorldBridge.V1.BundleInfo> Bundles {
+      get { return bundles_; }
+    }
+
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
     public override bool Equals(object other) {
@@ -1917,6 +1938,7 @@ namespace WorldBridge.V1 {
       if (!object.Equals(Limits, other.Limits)) return false;
       if(!workers_.Equals(other.workers_)) return false;
       if(!warnings_.Equals(other.warnings_)) return false;
+      if(!bundles_.Equals(other.bundles_)) return false;
       return Equals(_unknownFields, other._unknownFields);
     }
 
@@ -1931,6 +1953,7 @@ namespace WorldBridge.V1 {
       if (limits_ != null) hash ^= Limits.GetHashCode();
       hash ^= workers_.GetHashCode();
       hash ^= warnings_.GetHashCode();
+      hash ^= bundles_.GetHashCode();
       if (_unknownFields != null) {
         hash ^= _unknownFields.GetHashCode();
       }
@@ -1965,6 +1988,7 @@ namespace WorldBridge.V1 {
       }
       workers_.WriteTo(output, _repeated_workers_codec);
       warnings_.WriteTo(output, _repeated_warnings_codec);
+      bundles_.WriteTo(output, _repeated_bundles_codec);
       if (_unknownFields != null) {
         _unknownFields.WriteTo(output);
       }
@@ -1991,6 +2015,7 @@ namespace WorldBridge.V1 {
       }
       workers_.WriteTo(ref output, _repeated_workers_codec);
       warnings_.WriteTo(ref output, _repeated_warnings_codec);
+      bundles_.WriteTo(ref output, _repeated_bundles_codec);
       if (_unknownFields != null) {
         _unknownFields.WriteTo(ref output);
       }
@@ -2014,6 +2039,7 @@ namespace WorldBridge.V1 {
       }
       size += workers_.CalculateSize(_repeated_workers_codec);
       size += warnings_.CalculateSize(_repeated_warnings_codec);
+      size += bundles_.CalculateSize(_repeated_bundles_codec);
       if (_unknownFields != null) {
         size += _unknownFields.CalculateSize();
       }
@@ -2045,6 +2071,7 @@ namespace WorldBridge.V1 {
       }
       workers_.Add(other.workers_);
       warnings_.Add(other.warnings_);
+      bundles_.Add(other.bundles_);
       _unknownFields = pb::UnknownFieldSet.MergeFrom(_unknownFields, other._unknownFields);
     }
 
@@ -2094,6 +2121,10 @@ namespace WorldBridge.V1 {
             warnings_.AddEntriesFrom(input, _repeated_warnings_codec);
             break;
           }
+          case 66: {
+            bundles_.AddEntriesFrom(input, _repeated_bundles_codec);
+            break;
+          }
         }
       }
     #endif
@@ -2141,6 +2172,434 @@ namespace WorldBridge.V1 {
           }
           case 58: {
             warnings_.AddEntriesFrom(ref input, _repeated_warnings_codec);
+            break;
+          }
+          case 66: {
+            bundles_.AddEntriesFrom(ref input, _repeated_bundles_codec);
+            break;
+          }
+        }
+      }
+    }
+    #endif
+
+  }
+
+  /// <summary>
+  /// A frame-model bundle the server can serve, with its provenance (from its bundle.json).
+  /// </summary>
+  public sealed partial class BundleInfo : pb::IMessage<BundleInfo>
+  #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+      , pb::IBufferMessage
+  #endif
+  {
+    private static readonly pb::MessageParser<BundleInfo> _parser = new pb::MessageParser<BundleInfo>(() => new BundleInfo());
+    private pb::UnknownFieldSet _unknownFields;
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public static pb::MessageParser<BundleInfo> Parser { get { return _parser; } }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public static pbr::MessageDescriptor Descriptor {
+      get { return global::WorldBridge.V1.HandshakeReflection.Descriptor.MessageTypes[7]; }
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    pbr::MessageDescriptor pb::IMessage.Descriptor {
+      get { return Descriptor; }
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public BundleInfo() {
+      OnConstruction();
+    }
+
+    partial void OnConstruction();
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public BundleInfo(BundleInfo other) : this() {
+      name_ = other.name_;
+      description_ = other.description_;
+      baseModel_ = other.baseModel_;
+      levelData_ = other.levelData_.Clone();
+      created_ = other.created_;
+      evaluation_ = other.evaluation_;
+      source_ = other.source_;
+      _unknownFields = pb::UnknownFieldSet.Clone(other._unknownFields);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public BundleInfo Clone() {
+      return new BundleInfo(this);
+    }
+
+    /// <summary>Field number for the "name" field.</summary>
+    public const int NameFieldNumber = 1;
+    private string name_ = "";
+    /// <summary>
+    /// The name a session gives in GeneratorOptions.bundle.
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public string Name {
+      get { return name_; }
+      set {
+        name_ = pb::ProtoPreconditions.CheckNotNull(value, "value");
+      }
+    }
+
+    /// <summary>Field number for the "description" field.</summary>
+    public const int DescriptionFieldNumber = 2;
+    private string description_ = "";
+    /// <summary>
+    /// Its description (bundle.json "name").
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public string Description {
+      get { return description_; }
+      set {
+        description_ = pb::ProtoPreconditions.CheckNotNull(value, "value");
+      }
+    }
+
+    /// <summary>Field number for the "base_model" field.</summary>
+    public const int BaseModelFieldNumber = 3;
+    private string baseModel_ = "";
+    /// <summary>
+    /// The bundle it was adapted from; empty for a base model.
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public string BaseModel {
+      get { return baseModel_; }
+      set {
+        baseModel_ = pb::ProtoPreconditions.CheckNotNull(value, "value");
+      }
+    }
+
+    /// <summary>Field number for the "level_data" field.</summary>
+    public const int LevelDataFieldNumber = 4;
+    private static readonly pb::FieldCodec<string> _repeated_levelData_codec
+        = pb::FieldCodec.ForString(34);
+    private readonly pbc::RepeatedField<string> levelData_ = new pbc::RepeatedField<string>();
+    /// <summary>
+    /// The recordings it was adapted on (dataset folder names).
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public pbc::RepeatedField<string> LevelData {
+      get { return levelData_; }
+    }
+
+    /// <summary>Field number for the "created" field.</summary>
+    public const int CreatedFieldNumber = 5;
+    private string created_ = "";
+    /// <summary>
+    /// When it was made, ISO 8601 UTC; empty if unknown.
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public string Created {
+      get { return created_; }
+      set {
+        created_ = pb::ProtoPreconditions.CheckNotNull(value, "value");
+      }
+    }
+
+    /// <summary>Field number for the "evaluation" field.</summary>
+    public const int EvaluationFieldNumber = 6;
+    private string evaluation_ = "";
+    /// <summary>
+    /// Its evaluation summary (the adapt report's verdict); empty if none.
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public string Evaluation {
+      get { return evaluation_; }
+      set {
+        evaluation_ = pb::ProtoPreconditions.CheckNotNull(value, "value");
+      }
+    }
+
+    /// <summary>Field number for the "source" field.</summary>
+    public const int SourceFieldNumber = 7;
+    private string source_ = "";
+    /// <summary>
+    /// "watched" (found in a folder the server watches) or "listed" (named at startup).
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public string Source {
+      get { return source_; }
+      set {
+        source_ = pb::ProtoPreconditions.CheckNotNull(value, "value");
+      }
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public override bool Equals(object other) {
+      return Equals(other as BundleInfo);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public bool Equals(BundleInfo other) {
+      if (ReferenceEquals(other, null)) {
+        return false;
+      }
+      if (ReferenceEquals(other, this)) {
+        return true;
+      }
+      if (Name != other.Name) return false;
+      if (Description != other.Description) return false;
+      if (BaseModel != other.BaseModel) return false;
+      if(!levelData_.Equals(other.levelData_)) return false;
+      if (Created != other.Created) return false;
+      if (Evaluation != other.Evaluation) return false;
+      if (Source != other.Source) return false;
+      return Equals(_unknownFields, other._unknownFields);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public override int GetHashCode() {
+      int hash = 1;
+      if (Name.Length != 0) hash ^= Name.GetHashCode();
+      if (Description.Length != 0) hash ^= Description.GetHashCode();
+      if (BaseModel.Length != 0) hash ^= BaseModel.GetHashCode();
+      hash ^= levelData_.GetHashCode();
+      if (Created.Length != 0) hash ^= Created.GetHashCode();
+      if (Evaluation.Length != 0) hash ^= Evaluation.GetHashCode();
+      if (Source.Length != 0) hash ^= Source.GetHashCode();
+      if (_unknownFields != null) {
+        hash ^= _unknownFields.GetHashCode();
+      }
+      return hash;
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public override string ToString() {
+      return pb::JsonFormatter.ToDiagnosticString(this);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void WriteTo(pb::CodedOutputStream output) {
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+      output.WriteRawMessage(this);
+    #else
+      if (Name.Length != 0) {
+        output.WriteRawTag(10);
+        output.WriteString(Name);
+      }
+      if (Description.Length != 0) {
+        output.WriteRawTag(18);
+        output.WriteString(Description);
+      }
+      if (BaseModel.Length != 0) {
+        output.WriteRawTag(26);
+        output.WriteString(BaseModel);
+      }
+      levelData_.WriteTo(output, _repeated_levelData_codec);
+      if (Created.Length != 0) {
+        output.WriteRawTag(42);
+        output.WriteString(Created);
+      }
+      if (Evaluation.Length != 0) {
+        output.WriteRawTag(50);
+        output.WriteString(Evaluation);
+      }
+      if (Source.Length != 0) {
+        output.WriteRawTag(58);
+        output.WriteString(Source);
+      }
+      if (_unknownFields != null) {
+        _unknownFields.WriteTo(output);
+      }
+    #endif
+    }
+
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    void pb::IBufferMessage.InternalWriteTo(ref pb::WriteContext output) {
+      if (Name.Length != 0) {
+        output.WriteRawTag(10);
+        output.WriteString(Name);
+      }
+      if (Description.Length != 0) {
+        output.WriteRawTag(18);
+        output.WriteString(Description);
+      }
+      if (BaseModel.Length != 0) {
+        output.WriteRawTag(26);
+        output.WriteString(BaseModel);
+      }
+      levelData_.WriteTo(ref output, _repeated_levelData_codec);
+      if (Created.Length != 0) {
+        output.WriteRawTag(42);
+        output.WriteString(Created);
+      }
+      if (Evaluation.Length != 0) {
+        output.WriteRawTag(50);
+        output.WriteString(Evaluation);
+      }
+      if (Source.Length != 0) {
+        output.WriteRawTag(58);
+        output.WriteString(Source);
+      }
+      if (_unknownFields != null) {
+        _unknownFields.WriteTo(ref output);
+      }
+    }
+    #endif
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public int CalculateSize() {
+      int size = 0;
+      if (Name.Length != 0) {
+        size += 1 + pb::CodedOutputStream.ComputeStringSize(Name);
+      }
+      if (Description.Length != 0) {
+        size += 1 + pb::CodedOutputStream.ComputeStringSize(Description);
+      }
+      if (BaseModel.Length != 0) {
+        size += 1 + pb::CodedOutputStream.ComputeStringSize(BaseModel);
+      }
+      size += levelData_.CalculateSize(_repeated_levelData_codec);
+      if (Created.Length != 0) {
+        size += 1 + pb::CodedOutputStream.ComputeStringSize(Created);
+      }
+      if (Evaluation.Length != 0) {
+        size += 1 + pb::CodedOutputStream.ComputeStringSize(Evaluation);
+      }
+      if (Source.Length != 0) {
+        size += 1 + pb::CodedOutputStream.ComputeStringSize(Source);
+      }
+      if (_unknownFields != null) {
+        size += _unknownFields.CalculateSize();
+      }
+      return size;
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void MergeFrom(BundleInfo other) {
+      if (other == null) {
+        return;
+      }
+      if (other.Name.Length != 0) {
+        Name = other.Name;
+      }
+      if (other.Description.Length != 0) {
+        Description = other.Description;
+      }
+      if (other.BaseModel.Length != 0) {
+        BaseModel = other.BaseModel;
+      }
+      levelData_.Add(other.levelData_);
+      if (other.Created.Length != 0) {
+        Created = other.Created;
+      }
+      if (other.Evaluation.Length != 0) {
+        Evaluation = other.Evaluation;
+      }
+      if (other.Source.Length != 0) {
+        Source = other.Source;
+      }
+      _unknownFields = pb::UnknownFieldSet.MergeFrom(_unknownFields, other._unknownFields);
+    }
+
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public void MergeFrom(pb::CodedInputStream input) {
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+      input.ReadRawMessage(this);
+    #else
+      uint tag;
+      while ((tag = input.ReadTag()) != 0) {
+        switch(tag) {
+          default:
+            _unknownFields = pb::UnknownFieldSet.MergeFieldFrom(_unknownFields, input);
+            break;
+          case 10: {
+            Name = input.ReadString();
+            break;
+          }
+          case 18: {
+            Description = input.ReadString();
+            break;
+          }
+          case 26: {
+            BaseModel = input.ReadString();
+            break;
+          }
+          case 34: {
+            levelData_.AddEntriesFrom(input, _repeated_levelData_codec);
+            break;
+          }
+          case 42: {
+            Created = input.ReadString();
+            break;
+          }
+          case 50: {
+            Evaluation = input.ReadString();
+            break;
+          }
+          case 58: {
+            Source = input.ReadString();
+            break;
+          }
+        }
+      }
+    #endif
+    }
+
+    #if !GOOGLE_PROTOBUF_REFSTRUCT_COMPATIBILITY_MODE
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    void pb::IBufferMessage.InternalMergeFrom(ref pb::ParseContext input) {
+      uint tag;
+      while ((tag = input.ReadTag()) != 0) {
+        switch(tag) {
+          default:
+            _unknownFields = pb::UnknownFieldSet.MergeFieldFrom(_unknownFields, ref input);
+            break;
+          case 10: {
+            Name = input.ReadString();
+            break;
+          }
+          case 18: {
+            Description = input.ReadString();
+            break;
+          }
+          case 26: {
+            BaseModel = input.ReadString();
+            break;
+          }
+          case 34: {
+            levelData_.AddEntriesFrom(ref input, _repeated_levelData_codec);
+            break;
+          }
+          case 42: {
+            Created = input.ReadString();
+            break;
+          }
+          case 50: {
+            Evaluation = input.ReadString();
+            break;
+          }
+          case 58: {
+            Source = input.ReadString();
             break;
           }
         }

@@ -37,21 +37,21 @@ namespace WorldBridge.V1 {
             "CWdlbmVyYXRvchgDIAEoCRIrCgZvdXRwdXQYBCABKAsyGy53b3JsZGJyaWRn",
             "ZS52MS5UZXh0dXJlU3BlYxIMCgRzZWVkGAUgASgEEjsKEWdlbmVyYXRvcl9v",
             "cHRpb25zGAYgASgLMiAud29ybGRicmlkZ2UudjEuR2VuZXJhdG9yT3B0aW9u",
-            "cyJDChBHZW5lcmF0b3JPcHRpb25zEi8KC2FuY2hvcl9sb2NrGAEgASgOMhou",
-            "d29ybGRicmlkZ2UudjEuQW5jaG9yTG9jayJlChNPcGVuU2Vzc2lvblJlc3Bv",
-            "bnNlEhIKCnNlc3Npb25faWQYASABKAkSEQoJd29ya2VyX2lkGAIgASgJEhUK",
-            "DWFuY2hvcl9wb2ludHMYAyABKAQSEAoId2FybmluZ3MYBCADKAkiKQoTQ2xv",
-            "c2VTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJIi0KFENsb3Nl",
-            "U2Vzc2lvblJlc3BvbnNlEhUKDWZyYW1lc19zZXJ2ZWQYASABKAQqUgoKQW5j",
-            "aG9yTG9jaxIbChdBTkNIT1JfTE9DS19VTlNQRUNJRklFRBAAEhIKDkFOQ0hP",
-            "Ul9MT0NLX09OEAESEwoPQU5DSE9SX0xPQ0tfT0ZGEAJCEaoCDldvcmxkQnJp",
-            "ZGdlLlYxYgZwcm90bzM="));
+            "cyJTChBHZW5lcmF0b3JPcHRpb25zEi8KC2FuY2hvcl9sb2NrGAEgASgOMhou",
+            "d29ybGRicmlkZ2UudjEuQW5jaG9yTG9jaxIOCgZidW5kbGUYAiABKAkiZQoT",
+            "T3BlblNlc3Npb25SZXNwb25zZRISCgpzZXNzaW9uX2lkGAEgASgJEhEKCXdv",
+            "cmtlcl9pZBgCIAEoCRIVCg1hbmNob3JfcG9pbnRzGAMgASgEEhAKCHdhcm5p",
+            "bmdzGAQgAygJIikKE0Nsb3NlU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9p",
+            "ZBgBIAEoCSItChRDbG9zZVNlc3Npb25SZXNwb25zZRIVCg1mcmFtZXNfc2Vy",
+            "dmVkGAEgASgEKlIKCkFuY2hvckxvY2sSGwoXQU5DSE9SX0xPQ0tfVU5TUEVD",
+            "SUZJRUQQABISCg5BTkNIT1JfTE9DS19PThABEhMKD0FOQ0hPUl9MT0NLX09G",
+            "RhACQhGqAg5Xb3JsZEJyaWRnZS5WMWIGcHJvdG8z"));
       descriptor = pbr::FileDescriptor.FromGeneratedCode(descriptorData,
           new pbr::FileDescriptor[] { global::WorldBridge.V1.CameraReflection.Descriptor, global::WorldBridge.V1.HandshakeReflection.Descriptor, global::WorldBridge.V1.ImageReflection.Descriptor, },
           new pbr::GeneratedClrTypeInfo(new[] {typeof(global::WorldBridge.V1.AnchorLock), }, null, new pbr::GeneratedClrTypeInfo[] {
             new pbr::GeneratedClrTypeInfo(typeof(global::WorldBridge.V1.ReferenceView), global::WorldBridge.V1.ReferenceView.Parser, new[]{ "Rgb", "Pose", "Intrinsics", "Depth" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::WorldBridge.V1.OpenSessionRequest), global::WorldBridge.V1.OpenSessionRequest.Parser, new[]{ "Hello", "ReferenceViews", "Generator", "Output", "Seed", "GeneratorOptions" }, null, null, null, null),
-            new pbr::GeneratedClrTypeInfo(typeof(global::WorldBridge.V1.GeneratorOptions), global::WorldBridge.V1.GeneratorOptions.Parser, new[]{ "AnchorLock" }, null, null, null, null),
+            new pbr::GeneratedClrTypeInfo(typeof(global::WorldBridge.V1.GeneratorOptions), global::WorldBridge.V1.GeneratorOptions.Parser, new[]{ "AnchorLock", "Bundle" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::WorldBridge.V1.OpenSessionResponse), global::WorldBridge.V1.OpenSessionResponse.Parser, new[]{ "SessionId", "WorkerId", "AnchorPoints", "Warnings" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::WorldBridge.V1.CloseSessionRequest), global::WorldBridge.V1.CloseSessionRequest.Parser, new[]{ "SessionId" }, null, null, null, null),
             new pbr::GeneratedClrTypeInfo(typeof(global::WorldBridge.V1.CloseSessionResponse), global::WorldBridge.V1.CloseSessionResponse.Parser, new[]{ "FramesServed" }, null, null, null, null)
@@ -854,6 +854,7 @@ namespace WorldBridge.V1 {
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
     public GeneratorOptions(GeneratorOptions other) : this() {
       anchorLock_ = other.anchorLock_;
+      bundle_ = other.bundle_;
       _unknownFields = pb::UnknownFieldSet.Clone(other._unknownFields);
     }
 
@@ -875,6 +876,23 @@ namespace WorldBridge.V1 {
       }
     }
 
+    /// <summary>Field number for the "bundle" field.</summary>
+    public const int BundleFieldNumber = 2;
+    private string bundle_ = "";
+    /// <summary>
+    /// A frame-model bundle the server knows, by its name in ServerInfo.bundles (for example one
+    /// `worldbridge adapt` made for this level); empty: the server's default bundle. Applies to
+    /// the "frame-model" generator.
+    /// </summary>
+    [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
+    [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
+    public string Bundle {
+      get { return bundle_; }
+      set {
+        bundle_ = pb::ProtoPreconditions.CheckNotNull(value, "value");
+      }
+    }
+
     [global::System.Diagnostics.DebuggerNonUserCodeAttribute]
     [global::System.CodeDom.Compiler.GeneratedCode("protoc", null)]
     public override bool Equals(object other) {
@@ -891,6 +909,7 @@ namespace WorldBridge.V1 {
         return true;
       }
       if (AnchorLock != other.AnchorLock) return false;
+      if (Bundle != other.Bundle) return false;
       return Equals(_unknownFields, other._unknownFields);
     }
 
@@ -899,6 +918,7 @@ namespace WorldBridge.V1 {
     public override int GetHashCode() {
       int hash = 1;
       if (AnchorLock != global::WorldBridge.V1.AnchorLock.Unspecified) hash ^= AnchorLock.GetHashCode();
+      if (Bundle.Length != 0) hash ^= Bundle.GetHashCode();
       if (_unknownFields != null) {
         hash ^= _unknownFields.GetHashCode();
       }
@@ -921,6 +941,10 @@ namespace WorldBridge.V1 {
         output.WriteRawTag(8);
         output.WriteEnum((int) AnchorLock);
       }
+      if (Bundle.Length != 0) {
+        output.WriteRawTag(18);
+        output.WriteString(Bundle);
+      }
       if (_unknownFields != null) {
         _unknownFields.WriteTo(output);
       }
@@ -935,6 +959,10 @@ namespace WorldBridge.V1 {
         output.WriteRawTag(8);
         output.WriteEnum((int) AnchorLock);
       }
+      if (Bundle.Length != 0) {
+        output.WriteRawTag(18);
+        output.WriteString(Bundle);
+      }
       if (_unknownFields != null) {
         _unknownFields.WriteTo(ref output);
       }
@@ -947,6 +975,9 @@ namespace WorldBridge.V1 {
       int size = 0;
       if (AnchorLock != global::WorldBridge.V1.AnchorLock.Unspecified) {
         size += 1 + pb::CodedOutputStream.ComputeEnumSize((int) AnchorLock);
+      }
+      if (Bundle.Length != 0) {
+        size += 1 + pb::CodedOutputStream.ComputeStringSize(Bundle);
       }
       if (_unknownFields != null) {
         size += _unknownFields.CalculateSize();
@@ -962,6 +993,9 @@ namespace WorldBridge.V1 {
       }
       if (other.AnchorLock != global::WorldBridge.V1.AnchorLock.Unspecified) {
         AnchorLock = other.AnchorLock;
+      }
+      if (other.Bundle.Length != 0) {
+        Bundle = other.Bundle;
       }
       _unknownFields = pb::UnknownFieldSet.MergeFrom(_unknownFields, other._unknownFields);
     }
@@ -982,6 +1016,10 @@ namespace WorldBridge.V1 {
             AnchorLock = (global::WorldBridge.V1.AnchorLock) input.ReadEnum();
             break;
           }
+          case 18: {
+            Bundle = input.ReadString();
+            break;
+          }
         }
       }
     #endif
@@ -999,6 +1037,10 @@ namespace WorldBridge.V1 {
             break;
           case 8: {
             AnchorLock = (global::WorldBridge.V1.AnchorLock) input.ReadEnum();
+            break;
+          }
+          case 18: {
+            Bundle = input.ReadString();
             break;
           }
         }

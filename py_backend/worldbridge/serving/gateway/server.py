@@ -23,6 +23,7 @@ from worldbridge.atomic_io import atomic_write_text
 from worldbridge.errors import ConfigError
 from worldbridge.generators.options import GeneratorOptions
 from worldbridge.serving.auth import TokenInterceptor
+from worldbridge.serving.gateway.bundles import BundleRegistry
 from worldbridge.serving.gateway.handlers import add_servicer
 from worldbridge.serving.gateway.servicer import WorldBridgeServicer
 from worldbridge.serving.gateway.worker_pool import WorkerPool
@@ -65,6 +66,9 @@ class ServerConfig:
         generator_options: what local workers' frame-model generators load and how they serve
             (bundle, device, precision, ONNX providers, default anchor lock); passed to each
             local worker as ``worldbridge worker`` flags.
+        bundle_dirs: folders whose sub-folders are bundles sessions may name (rescanned on each
+            lookup: a bundle copied there is served without a restart).
+        bundles: bundles sessions may name, ``name -> folder``, listed at startup.
     """
 
     host: str = "127.0.0.1"
@@ -79,6 +83,8 @@ class ServerConfig:
     limits: ServerLimits = field(default_factory=ServerLimits)
     heartbeat_timeout_s: float = 5.0
     generator_options: GeneratorOptions = field(default_factory=GeneratorOptions)
+    bundle_dirs: list[Path] = field(default_factory=list)
+    bundles: dict[str, Path] = field(default_factory=dict)
 
 
 def _is_loopback(host: str) -> bool:
@@ -123,6 +129,7 @@ class Gateway:
             raise InsecureBindError(f"binding {cfg.host} without TLS sends the token and every frame "
                                     "in clear text: add --tls-cert and --tls-key, or --insecure on "
                                     "a trusted network")
+        registry = BundleRegistry(cfg.bundle_dirs, cfg.bundles)  # ConfigError before anything starts
         budget = cfg.limits.worker_memory_budget_bytes
         if budget is None:
             budget = default_memory_budget(cfg.workers)
@@ -132,7 +139,7 @@ class Gateway:
                                heartbeat_timeout_s=cfg.heartbeat_timeout_s,
                                worker_args=[*cfg.generator_options.to_argv(), "--memory-budget-mb",
                                             str(budget // 2**20)])
-        self.servicer = WorldBridgeServicer(self.pool, cfg.data_dir, limits)
+        self.servicer = WorldBridgeServicer(self.pool, cfg.data_dir, limits, registry)
         await self.health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.NOT_SERVING)
         await self.health.set("", health_pb2.HealthCheckResponse.NOT_SERVING)
         size = cfg.limits.max_message_bytes

@@ -30,6 +30,7 @@ from worldbridge.recording import (
     RecordingError,
 )
 from worldbridge.serving import protocol as proto
+from worldbridge.serving.gateway.bundles import BundleNameError, BundleRegistry, UnknownBundleError
 from worldbridge.serving.gateway.handlers import UndecodableRequest, abort
 from worldbridge.serving.gateway.pacing import NewestWinsPacer
 from worldbridge.serving.gateway.requests import (
@@ -59,7 +60,8 @@ log = logging.getLogger("worldbridge.gateway")
 
 CAPABILITIES = ("depth.float16", "depth.uint16_mm", "depth.ray_distance", "keyframes",
                 "recording", "texture.rgba8", "texture.bgra8", "texture.jpeg", "texture.png",
-                "texture.bottom_up", "pacing.newest_wins", "generator.anchor_lock")
+                "texture.bottom_up", "pacing.newest_wins", "generator.anchor_lock",
+                "generator.bundles")
 
 FRAME_OVERHEAD_BYTES = 4096
 """Room for a Frame message's fields other than the texture bytes."""
@@ -89,12 +91,15 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
         pool: the render workers (started).
         data_dir: root folder for recorded datasets.
         limits: explicit size limits.
+        bundles: the frame-model bundles sessions may name (default: none).
     """
 
-    def __init__(self, pool: WorkerPool, data_dir: Path, limits: ServerLimits):
+    def __init__(self, pool: WorkerPool, data_dir: Path, limits: ServerLimits,
+                 bundles: BundleRegistry | None = None):
         self.pool = pool
         self.data_dir = Path(data_dir)
         self.limits = limits
+        self.bundles = bundles or BundleRegistry()
         self.sessions = SessionRegistry()
         self.decode_budget = PixelBudget(limits.max_inflight_pixels)
         self._background: set[asyncio.Task] = set()
@@ -164,7 +169,8 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
             workers=[handshake_pb2.WorkerStatus(worker_id=w.worker_id, serving=w.serving,
                                                 sessions=len(w.sessions), device=w.device)
                      for w in self.pool.workers.values()],
-            warnings=warnings or [])
+            warnings=warnings or [],
+            bundles=self.bundles.info())
 
     async def GetServerInfo(  # noqa: N802 (the service's method names)
             self, request: handshake_pb2.GetServerInfoRequest,
@@ -304,6 +310,7 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
             raise WireError(grpc.StatusCode.INVALID_ARGUMENT,
                             f"generator_options.anchor_lock {lock} is not an AnchorLock value "
                             "(0 UNSPECIFIED, 1 ON, 2 OFF)")
+        bundle = self._bundle(request.generator_options.bundle, generator)
         try:
             default_k = ref_k.scaled(width, height)
         except IntrinsicsError as e:
@@ -311,10 +318,29 @@ class WorldBridgeServicer(service_pb2_grpc.WorldBridgeServicer):
                             f"scaled to the {width}x{height} output: {e}") from None
         msg = proto.OpenSession(
             id=0, session="", generator=generator, seed=request.seed or hash_seed(request),
-            anchor_lock=_ANCHOR_LOCK[lock], views=views,
+            anchor_lock=_ANCHOR_LOCK[lock], views=views, bundle=bundle,
             output=proto.Output(width=width, height=height, format=int(fmt),
                                 row_order=int(out.row_order or RowOrder.TOP_DOWN), jpeg_quality=quality))
         return msg, default_k
+
+    def _bundle(self, name: str, generator: str) -> str | None:
+        """The folder of the bundle a session names (None: the worker's default).
+
+        Raises:
+            WireError: INVALID_ARGUMENT for a name that is not a bundle name or a bundle with
+                another generator than ``frame-model``; NOT_FOUND for an unknown bundle.
+        """
+        if not name:
+            return None
+        if generator != "frame-model":
+            raise WireError(grpc.StatusCode.INVALID_ARGUMENT, f"generator_options.bundle applies to the "
+                            f"frame-model generator, not {proto.clip(generator, 64)!r}")
+        try:
+            return str(self.bundles.resolve(name))
+        except BundleNameError as e:
+            raise WireError(grpc.StatusCode.INVALID_ARGUMENT, f"generator_options.bundle: {e}") from None
+        except UnknownBundleError as e:
+            raise WireError(grpc.StatusCode.NOT_FOUND, f"generator_options.bundle: {e}") from None
 
     async def CloseSession(  # noqa: N802
             self, request: session_pb2.CloseSessionRequest,

@@ -253,6 +253,8 @@ class Worker:
                     "session or lower the resolution")
         lock = msg.anchor_lock
         options = self.options if lock is None else replace(self.options, anchor_lock=lock)
+        if msg.bundle is not None:
+            options = replace(options, bundle=Path(msg.bundle))
         sess = WorkerSession(views, msg.generator, spec, msg.seed, options=options)
         self.sessions[msg.session] = sess
         return proto.OpenResult(anchor_points=sess.memory.num_points)
