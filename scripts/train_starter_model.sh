@@ -34,7 +34,7 @@ stage() {  # stage NAME COMMAND...: run and record its wall time
 record() {  # record OUT ARGS...: film trajectories unless OUT already holds them
   local out=$1
   shift
-  [ -d "$out" ] || $PY examples/record_training_data.py --out "$out" --frames 64 --size 128 "$@"
+  [ -d "$out" ] || $WB record --out "$out" --frames 64 --size 128 "$@"
 }
 
 # Autoencoder data: 24 garden trajectories (orbits, dollies, walks, random paths), the last
@@ -90,5 +90,5 @@ $PY scripts/starter_report.py provenance "$WORK/eval_heldout_layouts.json" \
   --data "8 held-out layouts 48-55 (--trajectories 8 --seed 1 --layouts 8 --first-layout 48 --random-props), 128 px" \
   --out "$WORK/bundle_info.json"
 $WB export-bundle --model "$WORK/stage3/final" --autoencoder "$WORK/ae" --out "$BUNDLE" \
-  --info "$WORK/bundle_info.json"
+  --info "$WORK/bundle_info.json" --teacher "$WORK/stage2/final/ema" --teacher-config "$WORK/stage2/stage2.json"
 $PY scripts/starter_report.py goals "$WORK/eval_heldout_layouts.json"

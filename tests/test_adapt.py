@@ -175,3 +175,21 @@ def test_distillation_can_start_its_student_from_another_checkpoint(level, tmp_p
     with pytest.raises(ValueError, match="another architecture"):
         distill_stage3(cfg, data[:1], root / "teacher", root / "ae", tmp_path / "s3b", device="cpu",
                        progress=False, init_student_from=other_dir)
+
+
+def test_the_starter_model_ships_its_teacher():
+    from worldbridge.generators.options import GeneratorOptions
+    from worldbridge.models.checkpoint import load_checkpoint_extra, load_frame_model
+    from worldbridge.training.stage2 import finetune_start
+
+    starter = FrameModelBundle.load(GeneratorOptions().bundle_path())
+    teacher = finetune_start(starter.path)
+    assert teacher == starter.teacher_path
+    model = load_frame_model(teacher)
+    assert model.config == starter.model.config  # the student's architecture, so DMD can start from it
+    assert load_checkpoint_extra(teacher)["schedule"] == starter.schedule.config.to_dict()
+    recipe = Stage2Config.from_json((teacher / "stage2.json").read_text())
+    assert recipe.steps == 2000 and recipe.clips["reference_layout"] == "contiguous"
+    differs = any(not torch.equal(a, b) for a, b in zip(model.state_dict().values(),
+                                                          starter.model.state_dict().values()))
+    assert differs  # the teacher, not a copy of the distilled student

@@ -5,8 +5,8 @@ InSpatio-WorldFM ("InSpatio-WorldFM: An Open-Source Real-Time Generative Frame M
 2603.11911), section 2.4.2 (a limited number of fine-tuning steps on engine data with exact
 depth) followed by section 2.5 (distillation to 2 steps), on a studio's own recordings:
 
-1. **split** (``split.json``): whole trajectories are held out (every k-th recording in name
-   order, a quarter by default, at least one), never frames of a trajectory that trains.
+1. **split** (``split.json``): whole trajectories are held out (spread over the recordings in
+   name order, a quarter by default, at least one), never frames of a trajectory that trains.
 2. **finetune** (``finetune/``): Stage II from the base bundle's shipped teacher
    (:func:`~worldbridge.training.stage2.finetune_start`), with the teacher's own training
    recipe (its ``stage2.json``) at a lower learning rate for a bounded number of steps.
@@ -133,7 +133,9 @@ class AdaptResult:
 
 
 def split_trajectories(data: list[Path], heldout: int | None) -> tuple[list[Path], list[Path]]:
-    """``(train, held out)``: whole recordings, every k-th in name order held out.
+    """``(train, held out)``: whole recordings, one per block of ``len(data) // heldout`` in name
+    order, one place later in each block (recordings that cycle through path kinds, orbit, dolly,
+    walk, ..., get each kind held out).
 
     Args:
         data: recording folders (at least 2).
@@ -151,7 +153,8 @@ def split_trajectories(data: list[Path], heldout: int | None) -> tuple[list[Path
     n = max(1, len(paths) // 4) if heldout is None else heldout
     if not 1 <= n < len(paths):
         raise ValueError(f"heldout must leave at least one of the {len(paths)} recordings to train on, got {n}")
-    picks = {round((i + 0.5) * len(paths) / n - 0.5) for i in range(n)}
+    step = len(paths) // n  # one pick per block of `step`, one place later in each block, so that
+    picks = {i * len(paths) // n + i % step for i in range(n)}  # interleaved path kinds all get held out
     return ([p for i, p in enumerate(paths) if i not in picks], [p for i, p in enumerate(paths) if i in picks])
 
 

@@ -151,6 +151,9 @@ def add_training_commands(sub) -> None:
     p.add_argument("--autoencoder", type=Path, required=True)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--info", type=Path, default=None, help="JSON file of provenance to store")
+    p.add_argument("--teacher", type=Path, default=None,
+                   help="ship this Stage II checkpoint (the distillation's teacher) in the bundle's teacher/")
+    p.add_argument("--teacher-config", type=Path, default=None, help="its stage2.json, shipped beside it")
 
     p = sub.add_parser("adapt", help="adapt a bundle to a level: hold out trajectories, fine-tune its teacher, "
                                      "distil, bundle, evaluate before and after")
@@ -230,7 +233,8 @@ def run_training_command(args: argparse.Namespace) -> int:
         from worldbridge.models import save_bundle
 
         info = json.loads(args.info.read_text()) if args.info else None
-        out = save_bundle(args.out, args.model, args.autoencoder, info=info)
+        out = save_bundle(args.out, args.model, args.autoencoder, info=info, teacher_dir=args.teacher,
+                          teacher_config=args.teacher_config)
         print(f"bundle written to {out}")
         return 0
     raise ValueError(f"not a training command: {args.command}")
