@@ -79,3 +79,30 @@ def test_two_process_gloo_distillation_and_resume(tmp_path):
     rows = [json.loads(line) for line in (out / "loss.jsonl").read_text().splitlines()]
     assert [row["step"] for row in rows] == [1, 2, 3, 4, 5]
     assert json.loads((out / "final" / "trainer_state.json").read_text())["step"] == 5
+
+
+def test_adapt_under_torchrun_with_the_same_flags(tmp_path):
+    """``worldbridge adapt`` under torchrun: both ranks fine-tune and distil, rank 0 alone
+    bundles, evaluates and reports."""
+    from worldbridge.models import FrameModelBundle, save_bundle
+    from worldbridge.training.config import Stage2Config
+
+    data = [record_synthetic_scene(tmp_path / "rec", f"t{i}", frames=12, seed=i) for i in range(3)]
+    CompactAutoencoder(CompactAutoencoderConfig.tiny()).save(tmp_path / "ae")
+    teacher = save_tiny_teacher(tmp_path / "teacher")
+    recipe = tmp_path / "stage2.json"
+    recipe.write_text(Stage2Config(model="tiny", batch_clips=1, targets_per_clip=2, image_size=64, clip_len=8,
+                                   num_references=2, num_workers=0).to_json())
+    base = save_bundle(tmp_path / "base", teacher, tmp_path / "ae", teacher_dir=teacher, teacher_config=recipe)
+    out = tmp_path / "adapt"
+    r = _torchrun(["adapt", "--data", *map(str, data), "--out", str(out), "--from", str(base),
+                   "--finetune-steps", "2", "--distill-steps", "2", "--checkpoint-every", "1", "--workers", "0",
+                   "--references", "1", "--distances", "2", "--cases-per-recording", "1", "--heldout", "1",
+                   "--device", "cpu", "--no-progress"], timeout=400)
+    assert r.stdout.count("The adapted bundle") == 1  # rank 0 alone reports
+    assert FrameModelBundle.load(out / "bundle").teacher_path is not None
+    rows = [json.loads(line) for line in (out / "finetune" / "loss.jsonl").read_text().splitlines()]
+    steps = [row["step"] for row in rows]
+    assert steps[-1] == 2 and len(steps) == len(set(steps))  # rank 0 alone logs, up to the last step
+    report = json.loads((out / "report.json").read_text())
+    assert len(report["rows"]) == 4 and report["verdict"].startswith("The adapted bundle")

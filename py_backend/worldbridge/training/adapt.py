@@ -162,13 +162,6 @@ def _rank() -> int:
     return int(os.environ.get("RANK", "0"))
 
 
-def _barrier() -> None:
-    import torch.distributed as dist
-
-    if dist.is_available() and dist.is_initialized():
-        dist.barrier()
-
-
 def _device_kind(device: str | None) -> str:
     import torch
 
@@ -266,8 +259,7 @@ def adapt(data: Sequence[str | Path], out_dir: str | Path, base: str | Path | No
             _stage3_config(s2, cfg, steps3), train, ft_teacher, autoencoder, ds, device=device,
             progress=progress, init_student_from=base_dir))
     bundle = out / "bundle"
-    if _rank() != 0:
-        _barrier()
+    if _rank() != 0:  # the other ranks are done once Stage III's final checkpoint is saved
         return AdaptResult(out, bundle)
     if not (bundle / "bundle.json").is_file():
         _timed(timings, "bundle", out, lambda: _write_bundle(
@@ -275,7 +267,6 @@ def adapt(data: Sequence[str | Path], out_dir: str | Path, base: str | Path | No
     report = _read_json(out / "report.json")
     if report is None:
         report = _timed(timings, "evaluate", out, lambda: _evaluate(out, base_dir, bundle, heldout, cfg, device))
-    _barrier()
     return AdaptResult(out, bundle, report)
 
 
