@@ -70,6 +70,10 @@ namespace WorldBridge.Unity
             "Off: every pixel is regenerated (restyling). Server Default: the server's setting, on unless changed. The 'anchor' generator ignores it.")]
         private AnchorLockMode anchorLock = AnchorLockMode.ServerDefault;
 
+        [SerializeField, Tooltip("Frame-model bundle the server knows by name (for example one adapted to this level); " +
+            "empty means the server's default. Applies to the 'frame-model' generator.")]
+        private string bundle = "";
+
         [Header("Depth and keyframes")]
         [SerializeField, Tooltip("Send the camera's depth with keyframes so the server's memory grows as the camera explores.")]
         private bool sendDepth = true;
@@ -141,6 +145,9 @@ namespace WorldBridge.Unity
 
         /// <summary>Anchor lock of the frame model; takes effect on the next enable.</summary>
         public AnchorLockMode AnchorLock { get { return anchorLock; } set { anchorLock = value; } }
+
+        /// <summary>Frame-model bundle the server knows by name; empty: the server's default. Takes effect on the next enable.</summary>
+        public string Bundle { get { return bundle; } set { bundle = value ?? ""; } }
 
         /// <summary>Renderer that shows the frames (its material's main texture); assigned at once if enabled.</summary>
         public Renderer TargetRenderer
@@ -223,6 +230,7 @@ namespace WorldBridge.Unity
                     OutputHeight = outputHeight,
                     Seed = (ulong)Math.Max(0L, seed),
                     AnchorLock = anchorLock,
+                    Bundle = bundle ?? "",
                 });
                 open.ReferenceViews.Add(new Wire.ReferenceView
                 {

@@ -32,6 +32,15 @@ TEST(ConvertOpenSession, DefaultLeavesAnchorLockUnspecified) {
   v1::OpenSessionRequest parsed;
   ASSERT_TRUE(parsed.ParseFromString(request.SerializeAsString()));
   EXPECT_EQ(parsed.generator_options().anchor_lock(), v1::ANCHOR_LOCK_UNSPECIFIED);
+  EXPECT_EQ(parsed.generator_options().bundle(), "");  // the server's default bundle
+}
+
+TEST(ConvertOpenSession, CarriesTheBundleName) {
+  SessionOptions options;
+  options.bundle = "my_level";
+  v1::OpenSessionRequest parsed;
+  ASSERT_TRUE(parsed.ParseFromString(convert::MakeOpenSessionRequest({}, options, "t").SerializeAsString()));
+  EXPECT_EQ(parsed.generator_options().bundle(), "my_level");
 }
 
 TEST(ConvertOpenSession, CarriesEachAnchorLock) {

@@ -44,6 +44,13 @@ namespace WorldBridge.Core
         public AnchorLockMode AnchorLock = AnchorLockMode.ServerDefault;
 
         /// <summary>
+        /// A frame-model bundle the server knows, by its name in the server info's bundle list
+        /// (for example one <c>worldbridge adapt</c> made for this level); empty means the server's
+        /// default bundle. Applies to the <c>frame-model</c> generator.
+        /// </summary>
+        public string Bundle = "";
+
+        /// <summary>
         /// The wire number of <paramref name="mode"/>, the value the request carries in
         /// <c>generator_options.anchor_lock</c>.
         /// </summary>
@@ -73,6 +80,10 @@ namespace WorldBridge.Core
             if (!IsKnown(AnchorLock))
             {
                 throw new ArgumentException(UnknownAnchorLock(AnchorLock), "AnchorLock");
+            }
+            if (Bundle == null)
+            {
+                throw new ArgumentException("Bundle must not be null (empty means the server's default bundle)", "Bundle");
             }
         }
 

@@ -84,6 +84,7 @@ namespace WorldBridge.Transport
                 GeneratorOptions = new GeneratorOptions
                 {
                     AnchorLock = (AnchorLock)SessionOptions.AnchorLockWireValue(options.AnchorLock),
+                    Bundle = options.Bundle ?? "",
                 },
             };
         }

@@ -17,6 +17,18 @@ namespace WorldBridge.Core.Tests
             Assert.DoesNotThrow(options.Validate);
         }
 
+        [Test]
+        public void BundleDefaultsToTheServersAndMustNotBeNull()
+        {
+            var options = new SessionOptions();
+            Assert.AreEqual("", options.Bundle);
+            options.Bundle = "my_level";
+            Assert.DoesNotThrow(options.Validate);
+            options.Bundle = null;
+            var thrown = Assert.Throws<ArgumentException>(options.Validate);
+            Assert.AreEqual("Bundle", thrown.ParamName);
+        }
+
         // The numbers of ANCHOR_LOCK_UNSPECIFIED, ANCHOR_LOCK_ON and ANCHOR_LOCK_OFF in
         // protos/worldbridge/v1/session.proto: what generator_options.anchor_lock carries.
         [TestCase(AnchorLockMode.ServerDefault, 0)]

@@ -283,6 +283,7 @@ void UWorldBridgeComponent::StartBridge()
 	Options.session.generator = WorldBridge::ToStd(Generator);
 	Options.session.seed = uint64_t(uint32(Seed));
 	Options.session.anchor_lock = ToCoreAnchorLock(AnchorLock);
+	Options.session.bundle = WorldBridge::ToStd(Bundle);
 	Options.session.output.width = uint32_t(OutputWidth);
 	Options.session.output.height = uint32_t(OutputHeight);
 	Options.session.output.format = worldbridge::TextureFormat::BGRA8;

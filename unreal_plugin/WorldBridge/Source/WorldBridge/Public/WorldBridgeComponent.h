@@ -83,6 +83,13 @@ public:
 	UPROPERTY(EditAnywhere, BlueprintReadWrite, Category = "WorldBridge|Output")
 	EWorldBridgeAnchorLock AnchorLock = EWorldBridgeAnchorLock::ServerDefault;
 
+	/**
+	 * Frame-model bundle the server knows by name (for example one `worldbridge adapt` made for this
+	 * level); empty: the server's default. Applies to the "frame-model" generator.
+	 */
+	UPROPERTY(EditAnywhere, BlueprintReadWrite, Category = "WorldBridge|Output")
+	FString Bundle;
+
 	/** Seed of the generator's noise; 0 derives it from the session. */
 	UPROPERTY(EditAnywhere, BlueprintReadWrite, Category = "WorldBridge|Output", AdvancedDisplay)
 	int32 Seed = 0;

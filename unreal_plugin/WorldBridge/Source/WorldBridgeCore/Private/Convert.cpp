@@ -93,6 +93,7 @@ void ToProto(const SessionOptions& options, v1::OpenSessionRequest* out) {
   ToProto(options.output, out->mutable_output());
   out->set_seed(options.seed);
   out->mutable_generator_options()->set_anchor_lock(ToProto(options.anchor_lock));
+  out->mutable_generator_options()->set_bundle(options.bundle);
 }
 
 v1::OpenSessionRequest MakeOpenSessionRequest(const std::vector<ReferenceView>& views,

@@ -82,6 +82,9 @@ struct SessionOptions {
   TextureSpec output;
   uint64_t seed = 0;
   AnchorLock anchor_lock = AnchorLock::ServerDefault;
+  // A frame-model bundle the server knows by name (ServerInfo.bundles), for example one
+  // `worldbridge adapt` made for this level; empty: the server's default bundle.
+  std::string bundle;
 };
 
 struct SessionInfo {
