@@ -66,7 +66,7 @@ def test_split_holds_out_whole_trajectories(tmp_path):
         split_trajectories([paths[0], paths[0], paths[1]], None)
 
 
-def test_adapt_end_to_end_and_the_bundle_it_writes(level, tmp_path):
+def test_adapt_end_to_end_and_the_bundle_it_writes(level, tmp_path, monkeypatch):
     root, base, data = level
     res = adapt(data, tmp_path / "run", base=base, cfg=TINY, device="cpu", progress=False)
     out = res.out_dir
@@ -92,20 +92,18 @@ def test_adapt_end_to_end_and_the_bundle_it_writes(level, tmp_path):
     assert res.report["verdict"] in md and "| 1 | 2 | hole PSNR (dB) |" in md
     for name in ("before", "after"):
         assert json.loads((out / f"eval_{name}.json").read_text())["protocol"] == "extrapolation"
+    cases = json.loads((out / "eval_after.json").read_text())["cases"]
+    assert len(cases) == 1 and f"and {len(cases)} case(s)" in res.report["verdict"]  # the sample size is said
     # a finished run is not redone
     calls = []
-    monkey = pytest.MonkeyPatch()
-    monkey.setattr("worldbridge.training.stage2.train_stage2", lambda *a, **k: calls.append("2"))
-    monkey.setattr("worldbridge.training.stage3.distill_stage3", lambda *a, **k: calls.append("3"))
-    try:
-        again = adapt(data, tmp_path / "run", base=base, cfg=TINY, device="cpu", progress=False)
-    finally:
-        monkey.undo()
+    monkeypatch.setattr("worldbridge.training.stage2.train_stage2", lambda *a, **k: calls.append("2"))
+    monkeypatch.setattr("worldbridge.training.stage3.distill_stage3", lambda *a, **k: calls.append("3"))
+    again = adapt(data, tmp_path / "run", base=base, cfg=TINY, device="cpu", progress=False)
     assert calls == [] and again.report == res.report
 
 
 class _Stop(Exception):
-    pass
+    """Stands for an interruption (a killed run) at one stage."""
 
 
 @pytest.mark.parametrize("stage", ["distill", "bundle", "evaluate"])

@@ -8,29 +8,16 @@ import os
 import grpc
 import numpy as np
 import pytest
-import torch
+from helpers import save_tiny_teacher
 
 from worldbridge.errors import ConfigError
 from worldbridge.generators import GeneratorOptions
-from worldbridge.models import (
-    CompactAutoencoder,
-    CompactAutoencoderConfig,
-    FrameModel,
-    FrameModelConfig,
-    ScheduleConfig,
-    save_bundle,
-    save_checkpoint,
-)
+from worldbridge.models import CompactAutoencoder, CompactAutoencoderConfig, save_bundle
 from worldbridge.serving.gateway.bundles import BundleNameError, BundleRegistry, UnknownBundleError
 
 
 def _bundle(root, name: str, seed: int, info: dict | None = None):
-    torch.manual_seed(seed)
-    model = FrameModel(FrameModelConfig.tiny())
-    with torch.no_grad():
-        model.final_layer.linear.weight.normal_(0, 0.05)
-    ckpt = save_checkpoint(model, root / f"{name}_ckpt", extra={"schedule": ScheduleConfig().to_dict(),
-                                                                "sampler_timesteps": [999, 200]})
+    ckpt = save_tiny_teacher(root / f"{name}_ckpt", seed=seed)
     ae = CompactAutoencoder(CompactAutoencoderConfig.tiny()).save(root / f"{name}_ae")
     return save_bundle(root / name, ckpt, ae, info=info)
 
@@ -75,7 +62,7 @@ def test_listed_bundles_and_bad_configuration(tmp_path):
         BundleRegistry(listed={"x": tmp_path})
 
 
-def test_provenance_comes_from_bundle_json(tmp_path):
+def test_provenance_comes_from_bundle_json(tmp_path, caplog):
     watch = tmp_path / "bundles"
     _fake_bundle(watch / "adapted", {
         "name": "starter adapted to my_level", "base_model": {"name": "starter v2", "path": "/x"},
@@ -88,6 +75,7 @@ def test_provenance_comes_from_bundle_json(tmp_path):
         "starter adapted to my_level", "starter v2", ["t0", "t1"], "2026-12-01T23:00:00+00:00",
         "beats the base by +0.4 dB", "watched")
     assert info["broken"].description == "" and info["broken"].source == "watched"
+    assert any("bundle 'broken': cannot read its bundle.json" in r.getMessage() for r in caplog.records)
 
 
 def test_a_bundle_copied_into_a_watched_folder_is_served_without_a_restart(tmp_path, make_gateway, plane):

@@ -363,8 +363,10 @@ def compare_reports(before: dict[str, Any], after: dict[str, Any], cfg: AdaptCon
     gain = sum(gains) / len(gains) if gains else math.nan
     better = bool(gains) and gain > 0
     train_s = sum(v for k, v in timings.items() if k in ("finetune", "distill"))
+    cases = len(after.get("cases", []))
     verdict = (f"The adapted bundle {'beats' if better else 'does not beat'} the base on this level's held-out "
-               f"trajectories: hole PSNR {gain:+.2f} dB on average over {len(gains)} setting(s), "
+               f"trajectories: hole PSNR {gain:+.2f} dB on average over {len(gains)} setting(s) and {cases} "
+               f"case(s), "
                f"after {train_s / 60:.1f} min of training ({', '.join(f'{k} {v:.0f} s' for k, v in timings.items())}).")
     return {"rows": rows, "verdict": verdict, "better": better,
             "hole_psnr_gain_db": None if math.isnan(gain) else gain,

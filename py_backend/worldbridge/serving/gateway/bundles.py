@@ -15,6 +15,7 @@ a client spelled.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from worldbridge.errors import ConfigError, InvalidInput, NotFound
 from worldbridge.v1 import handshake_pb2
 
 __all__ = ["BundleRegistry", "BundleNameError", "UnknownBundleError", "BUNDLE_NAME"]
+
+log = logging.getLogger("worldbridge.gateway")
 
 BUNDLE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}")
 """What a bundle name may be (one path component, no leading dot)."""
@@ -131,8 +134,10 @@ def _info(name: str, path: Path, source: str) -> handshake_pb2.BundleInfo:
         if f.stat().st_size <= _MAX_BUNDLE_JSON:
             loaded = json.loads(f.read_text())
             meta = loaded if isinstance(loaded, dict) else {}
-    except (OSError, ValueError):
-        pass
+        else:
+            log.warning("bundle %r: %s is over %d bytes; listed without provenance", name, f, _MAX_BUNDLE_JSON)
+    except (OSError, ValueError) as e:  # still listed: a session naming it gets the load error
+        log.warning("bundle %r: cannot read its %s (%s); listed without provenance", name, _BUNDLE_FILE, e)
     base = meta.get("base_model")
     level = meta.get("level_data")
     evaluation = meta.get("evaluation")
