@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["METHOD_LABELS", "REPORT_REGIONS", "EvalReport", "hole_table"]
+__all__ = ["METHOD_LABELS", "REPORT_REGIONS", "EvalReport", "hole_table", "pooled_score"]
 
 METHOD_LABELS = {
     "anchor": "anchor (nearest fill)",
@@ -75,11 +75,7 @@ class EvalReport:
 
     def score(self, refs: int, distance: int, method: str, region: str, metric: str) -> float:
         """One number, e.g. ``score(1, 8, "frame-model", "holes", "psnr")`` (NaN if absent)."""
-        try:
-            v = self.scores[str(refs)][str(distance)][method][region][metric]
-        except KeyError:
-            return math.nan
-        return math.nan if v is None else float(v)
+        return pooled_score(self.scores, refs, distance, method, region, metric)
 
     def to_markdown(self) -> str:
         """Markdown tables: per reference count, one row per method and distance."""
@@ -120,6 +116,16 @@ class EvalReport:
             "the next frame's hole pixels; the engine's own in brackets. "
             f"{self.seconds:.0f} s.")
         return "\n".join(lines) + "\n"
+
+
+def pooled_score(scores: dict[str, Any], refs: int, distance: int, method: str, region: str, metric: str) -> float:
+    """One number of an :class:`EvalReport`'s ``scores`` (or of its JSON's ``"scores"``), e.g.
+    ``pooled_score(s, 1, 8, "frame-model", "holes", "psnr")``; NaN if absent or null."""
+    try:
+        v = scores[str(refs)][str(distance)][method][region][metric]
+    except (KeyError, TypeError):
+        return math.nan
+    return math.nan if v is None else float(v)
 
 
 def hole_table(holes: dict[tuple[int, int], list[float]]) -> dict[str, dict[str, float]]:

@@ -72,11 +72,10 @@ def _load_teacher(tdir: Path, bundle: Any, dev: Any) -> tuple[Path, tuple[Any, A
         ValueError: latents of another shape or image size than the bundle's model.
         CheckpointError: an unreadable checkpoint.
     """
-    from worldbridge.models.checkpoint import load_checkpoint_extra, load_frame_model
+    from worldbridge.models.checkpoint import checkpoint_dir, load_checkpoint_extra, load_frame_model
     from worldbridge.models.schedule import NoiseSchedule, ScheduleConfig
 
-    if not (tdir / "config.json").is_file() and (tdir / "final" / "config.json").is_file():
-        tdir = tdir / "final"
+    tdir = checkpoint_dir(tdir)
     model = load_frame_model(tdir, device=dev).eval().requires_grad_(False)
     tc, mc = model.config, bundle.model.config
     if (tc.latent_channels, tc.latent_size, tc.image_size) != (mc.latent_channels, mc.latent_size, mc.image_size):

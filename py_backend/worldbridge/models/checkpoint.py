@@ -36,6 +36,7 @@ from worldbridge.models.config import LEGACY_CONDITIONING, FrameModelConfig
 from worldbridge.models.dit import FrameModel
 
 __all__ = [
+    "checkpoint_dir",
     "CONFIG_NAME",
     "EXTRA_KEY",
     "WEIGHTS_NAME",
@@ -222,6 +223,15 @@ def load_weights(directory: str | os.PathLike[str], expected: Mapping[str, torch
         if check_finite and t.is_floating_point() and not torch.isfinite(t).all():
             raise CheckpointError(f"{str(path)!r}: weight {k!r} has non-finite values")
     return state
+
+
+def checkpoint_dir(path: str | os.PathLike[str]) -> Path:
+    """A frame-model checkpoint folder: ``path`` itself, or the ``final/`` of a training run's
+    output folder when ``path`` holds no ``config.json`` but ``final/`` does. Nothing is read."""
+    p = Path(path)
+    if not (p / CONFIG_NAME).is_file() and (p / "final" / CONFIG_NAME).is_file():
+        return p / "final"
+    return p
 
 
 def load_checkpoint_extra(directory: str | os.PathLike[str], *, config_name: str = CONFIG_NAME) -> dict[str, Any]:

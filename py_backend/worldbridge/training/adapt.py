@@ -329,11 +329,11 @@ def _evaluate(out: Path, base: Path, bundle: Path, heldout: list[Path], cfg: Ada
 
 
 def _score(report: dict[str, Any], refs: int, d: int, region: str, metric: str) -> float | None:
-    try:
-        v = report["scores"][str(refs)][str(d)]["frame-model"][region][metric]
-    except KeyError:
-        return None
-    return None if v is None else float(v)
+    """The served frame model's pooled score (None if absent)."""
+    from worldbridge.evaluation.report import pooled_score
+
+    v = pooled_score(report.get("scores", {}), refs, d, "frame-model", region, metric)
+    return None if math.isnan(v) else v
 
 
 def compare_reports(before: dict[str, Any], after: dict[str, Any], cfg: AdaptConfig,

@@ -205,7 +205,7 @@ def finetune_start(path: str | Path) -> Path:
             is neither a bundle nor a frame-model checkpoint.
     """
     from worldbridge.models.bundle import BUNDLE_FILE, teacher_of
-    from worldbridge.models.checkpoint import CONFIG_NAME, CheckpointError
+    from worldbridge.models.checkpoint import CheckpointError, checkpoint_dir
 
     p = Path(path)
     if (p / BUNDLE_FILE).is_file():
@@ -214,9 +214,7 @@ def finetune_start(path: str | Path) -> Path:
             raise CheckpointError(f"bundle {str(p)!r} ships no Stage II teacher: its model is a distilled "
                                   "2-step student; fine-tune its teacher checkpoint instead")
         return teacher
-    if not (p / CONFIG_NAME).is_file() and (p / "final" / CONFIG_NAME).is_file():
-        return p / "final"
-    return p
+    return checkpoint_dir(p)
 
 
 def train_stage2(cfg: Stage2Config, data: Sequence[str | Path], autoencoder_dir: str | Path,
